@@ -79,6 +79,9 @@ def get_guarantee(name: str) -> Guarantee:
 def _load_builtin() -> None:
     from . import baseline_properties  # noqa: F401  (register the guarantees; baselines first)
     from . import asgrad_properties  # noqa: F401
+    from . import server_properties  # noqa: F401
+    from . import shared_memory_properties  # noqa: F401
+    from . import agreement_properties  # noqa: F401
 
 
 @dataclass

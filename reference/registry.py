@@ -147,3 +147,5 @@ def _load_builtin() -> None:
     # Importing the algorithm modules registers them; done lazily to avoid import cycles.
     from . import baselines  # noqa: F401
     from . import parameter_server  # noqa: F401
+    from . import shared_memory  # noqa: F401
+    from . import agreement  # noqa: F401

@@ -1,0 +1,1 @@
+"""Guarantees of cluster approximate agreement and MDAA (seed 000)."""

@@ -1,0 +1,1 @@
+"""Deliberately broken agreement variants, one per property (seed 000)."""

@@ -1,0 +1,232 @@
+"""Deliberately broken FedBuff, Rennala, Malenia and Ringleader (see :mod:`.broken`).
+
+Each variant is a registered algorithm (``broken=True``, hidden from ``asyncproof
+list``) that differs from the real one by a single realistic mistake; the
+guarantees of :mod:`.server_properties` must catch each of them.
+
+==============================================  =====================================================
+variant                                         the mistake
+==============================================  =====================================================
+``broken-fedbuff-divides-by-weights``           its parameters say ``normalization="K"`` but it
+                                                divides by Σ_i w_i (design notes, "Known deviations")
+``broken-rennala-uses-stale``                   a result one round old (computed at x^{k-1}) still
+                                                counts toward the S of round k
+``broken-malenia-all-but-one``                  a round ends when n − 1 workers contributed (the
+                                                batch rule taken over their rows), the average is
+                                                over the rows present
+``broken-ringleader-n-minus-one``               phase 1 ends when n − 1 rows of the table are
+                                                filled; updates average the rows present
+``broken-ringleader-drops-stored``              an already-updated worker's arrival in phase 2 is
+                                                recorded as stored but never put in the temporary
+                                                table: it is lost
+``broken-<alg>-other-workers-data``             worker k's jobs compute on worker k + 1's local
+(fedbuff, rennala, malenia, ringleader)         data (the splits indexed from 1)
+==============================================  =====================================================
+
+FedBuff, Malenia and the data mix-up are built from the algorithms' own pieces
+(their server bodies, :func:`~asyncproof.reference.parameter_server.rennala.round_server`
+and its ``enough``/``aggregate`` hooks).  Rennala's round loop and Ringleader's server
+have no hook for their mistakes, so :func:`_rennala_stale_server` and
+:func:`_ringleader_server` are copies of those loops, each with the one change marked.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..reference.baselines._common import start_point
+from ..reference.engine import Output, ProcessSpec, System
+from ..reference.parameter_server import fedbuff, malenia, rennala, ringleader
+from ..reference.parameter_server.common import Workers, local_gradient, local_splits
+from ..reference.parameter_server.malenia import rows_of, table_average
+from ..reference.parameter_server.rennala import receive_one, received_record, rennala_aggregate
+from .broken import _variant
+
+
+def _system(body_of, shift: bool = False):
+    """A ``build`` running ``body_of(problem, splits, params, seed, x0)``; ``shift``: the
+    data mix-up, worker k reads split k + 1."""
+    def build(problem, params, seed):
+        splits = list(local_splits(problem, params["n"], params["zeta"], seed))
+        if shift:
+            splits = splits[1:] + splits[:1]          # the mistake: workers numbered from 1 in the lookup
+        return System([ProcessSpec(body_of(problem, splits, params, seed, start_point(problem, params)))], seed=seed)
+    return build
+
+
+def _rounds(enough, aggregate, round_key: str):
+    """Rennala's / Malenia's real round loop with the given rule."""
+    def body_of(problem, splits, p, seed, x0):
+        return rennala.round_server(problem, splits, p["gamma"], p["T"], p["n"], p["batch"], seed, x0,
+                                    enough=enough(p["S"]), aggregate=aggregate, round_key=round_key)
+    return body_of
+
+
+def _ringleader_body(problem, splits, p, seed, x0):
+    return ringleader.server(problem, splits, p["gamma"], p["T"], p["n"], p["batch"], seed, x0)
+
+
+def _workers_started(problem, splits, p, seed, xs):
+    """(``yield from``) the copied loops' workers, job (k, π) computing g_k(x_π) as the real ones
+    do, with one job (i, 0) started per worker."""
+    workers = Workers(p["n"], lambda job: local_gradient(problem, splits[job.worker], seed, job.worker, job.serial,
+                                                         xs[job.pi], p["batch"]))
+    for i in range(p["n"]):
+        yield from workers.assign(workers.new_job(i, 0))
+    return workers
+
+
+# --- FedBuff: divides by Σ w while claiming K -----------------------------------------------------
+
+_variant("fedbuff", "broken-fedbuff-divides-by-weights",
+         "BROKEN fedbuff: normalization='K', but the weighted sum is divided by the sum of the weights",
+         lambda problem, params, seed: fedbuff.build(problem, {**params, "normalization": "weights"}, seed))
+
+
+# --- Rennala: stale gradients count -------------------------------------------------------------
+
+
+def _rennala_stale_server(problem, splits, p, seed, x0):
+    """:func:`~asyncproof.reference.parameter_server.rennala.round_server` with Rennala's rule,
+    except the line marked: a result computed at x^{k-1} is used too."""
+    gamma, T, n, S = p["gamma"], p["T"], p["n"], p["S"]
+
+    def body(ctx):
+        xs = [x0.copy()]
+        workers = yield from _workers_started(problem, splits, p, seed, xs)
+        pending, discarded = [], 0
+        for k in range(T):
+            fresh = []
+            while True:
+                job, g, idx = yield from receive_one(workers, pending, f"k={k}")
+                used = job.pi >= k - 1                 # the mistake: "fresh enough", one round old still counts
+                ctx.record("received", received_record(job, k, g, idx, used))
+                if used:
+                    fresh.append((job.worker, job.serial, g))
+                else:
+                    discarded += 1
+                if len(fresh) >= S:
+                    break
+                yield from workers.assign(workers.new_job(job.worker, k))
+            g_k, summary = rennala_aggregate(fresh, n)
+            xs.append(xs[k] - gamma * g_k)
+            ctx.record("batch", {"k": k, **summary})
+            ctx.record("x", xs[k + 1])
+            if k + 1 < T:
+                yield from workers.assign(workers.new_job(job.worker, k + 1))
+        ctx.record("discarded", discarded)
+        yield Output(xs[T])
+    return body
+
+
+_variant("rennala-sgd", "broken-rennala-uses-stale",
+         "BROKEN rennala-sgd: a gradient computed at x_{k-1} still counts toward the S of round k",
+         _system(_rennala_stale_server))
+
+
+# --- Malenia: n - 1 workers end a round -----------------------------------------------------------
+
+
+def _all_but_one_enough(S: int):
+    def enough(counts):
+        filled = [b for b in counts if b >= 1]
+        # the mistake: "straggler-tolerant", the rule over the rows present once n - 1 are
+        return len(filled) >= len(counts) - 1 and \
+            Fraction(len(filled) ** 2) >= S * sum(Fraction(1, b) for b in filled)
+    return enough
+
+
+def _aggregate_rows_present(fresh, n):
+    rows = rows_of(fresh, n)
+    g = table_average([[g for _, g in row] for row in rows if row])
+    return g, {"counts": [len(r) for r in rows], "members": [[s for s, _ in row] for row in rows]}
+
+
+_variant("malenia-sgd", "broken-malenia-all-but-one",
+         "BROKEN malenia-sgd: a round ends when n - 1 workers contributed",
+         _system(_rounds(_all_but_one_enough, _aggregate_rows_present, "table")))
+
+
+# --- Ringleader: phase 1 with n - 1 rows; stored arrivals lost ------------------------------------
+
+
+def _ringleader_server(problem, splits, p, seed, x0, *, ready=all, keep_stored=True):
+    """:func:`~asyncproof.reference.parameter_server.ringleader.server` with the two lines
+    marked made hooks: ``ready(table)`` ends phase 1 (the real rule: ``all``); without
+    ``keep_stored`` the arrivals of already-updated workers are lost (the real one keeps them)."""
+    gamma, T, n = p["gamma"], p["T"], p["n"]
+
+    def body(ctx):
+        xs = [x0.copy()]
+        workers = yield from _workers_started(problem, splits, p, seed, xs)
+        table, stored = [[] for _ in range(n)], [[] for _ in range(n)]
+        pending, t, r = [], 0, 0
+        while t < T:
+            while True:
+                job, g, idx = yield from receive_one(workers, pending, f"round {r} collect")
+                table[job.worker].append((job.serial, job.pi, g))
+                ctx.record("received", received_record(job, t, g, idx, True, phase=1, stored=False, round=r))
+                if ready(table):                       # hook 1
+                    trigger = job.worker
+                    break
+                yield from workers.assign(workers.new_job(job.worker, t))
+            todo = set(range(n))
+            while True:
+                rows = [row for row in table if row]
+                xs.append(xs[t] - gamma * table_average([[g for _, _, g in row] for row in rows]))
+                delays = [t - min(pi for _, pi, _ in row) if row else None for row in table]
+                ctx.record("update", {"t": t, "round": r, "phase": 2, "position": n - len(todo) + 1,
+                                      "worker": trigger, "counts": [len(row) for row in table],
+                                      "members": [[s for s, _, _ in row] for row in table],
+                                      "delays": delays, "tau": max(d for d in delays if d is not None)})
+                t += 1
+                ctx.record("x", xs[t])
+                todo.discard(trigger)
+                if t == T:
+                    break
+                yield from workers.assign(workers.new_job(trigger, t))
+                if not todo:
+                    break
+                while True:
+                    job, g, idx = yield from receive_one(workers, pending, f"round {r} update")
+                    if job.worker in todo:
+                        table[job.worker].append((job.serial, job.pi, g))
+                        ctx.record("received", received_record(job, t, g, idx, True, phase=2, stored=False,
+                                                               round=r))
+                        trigger = job.worker
+                        break
+                    if keep_stored:                    # hook 2
+                        stored[job.worker].append((job.serial, job.pi, g))
+                    ctx.record("received", received_record(job, t, g, idx, True, phase=2, stored=True, round=r))
+                    yield from workers.assign(workers.new_job(job.worker, t))
+            if t < T:
+                table, stored = stored, [[] for _ in range(n)]
+                r += 1
+        ctx.record("stored", sorted((w, s) for w, row in enumerate(stored) for s, _, _ in row))
+        yield Output(xs[T])
+    return body
+
+
+def _n_minus_one_rows(table) -> bool:
+    return sum(1 for row in table if row) >= len(table) - 1     # the mistake: one row may still be empty
+
+
+_variant("ringleader-asgd", "broken-ringleader-n-minus-one",
+         "BROKEN ringleader-asgd: phase 1 ends when n - 1 rows of the table are filled",
+         _system(lambda *a: _ringleader_server(*a, ready=_n_minus_one_rows)))
+_variant("ringleader-asgd", "broken-ringleader-drops-stored",
+         "BROKEN ringleader-asgd: arrivals of already-updated workers are recorded as stored, then lost",
+         _system(lambda *a: _ringleader_server(*a, keep_stored=False)))
+
+
+# --- every algorithm: worker k computes on worker k + 1's data ----------------------------------
+
+OTHER_WORKERS_DATA = {
+    "fedbuff": _system(lambda problem, splits, p, seed, x0: fedbuff.server(problem, splits, p, seed, x0), shift=True),
+    "rennala-sgd": _system(_rounds(rennala.rennala_enough, rennala_aggregate, "batch"), shift=True),
+    "malenia-sgd": _system(_rounds(malenia.malenia_enough, malenia.malenia_aggregate, "table"), shift=True),
+    "ringleader-asgd": _system(_ringleader_body, shift=True),
+}
+for _base, _build in OTHER_WORKERS_DATA.items():
+    _variant(_base, f"broken-{_base.split('-')[0]}-other-workers-data",
+             f"BROKEN {_base}: worker k computes on worker k + 1's local data", _build)

@@ -1,0 +1,1 @@
+"""Deliberately broken shared-memory variants, one per property (seed 002)."""

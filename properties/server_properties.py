@@ -1,0 +1,551 @@
+"""Guarantees of FedBuff, Rennala SGD, Malenia SGD and Ringleader ASGD (seeds 001 and 004).
+
+Every check recomputes from what the run recorded ("received" per arriving
+gradient, the per-update records "batch", "table", "update", "publish", the
+iterates "x", and "discarded", "stored", "unpublished" at the end): rounds,
+phases, counts and staleness come from the **order** of the records, updates from
+the recorded gradients summed in the documented order, gradients from the
+recorded samples and iterates.  Nothing is taken from the algorithm's own
+bookkeeping without being recomputed.
+
+* ``rennala-fresh-only``: Rennala uses only gradients computed at the current
+  iterate x_k, exactly S per update, x_{k+1} = x_k − γ (1/S) Σ (sorted by worker,
+  serial) bit for bit; every stale one is recorded as discarded, none silently.
+* ``malenia-round-condition``: Malenia never updates before every worker contributed
+  and (1/n Σ 1/B_i)^{-1} >= S/n holds (and updates as soon as it holds); x_{k+1} =
+  x_k − γ (1/n) Σ_i (Σ_j g_ij)/B_i, rows in serial order, workers in order.
+* ``ringleader-phases``: Ringleader never updates before every worker has a gradient
+  in the table; after that exactly one update per worker (phase 2), the worker that
+  completed phase 1 first; each update is the table average of the reconstructed
+  table; update delays <= 2n − 2 (``update["tau"]``).
+* ``ringleader-no-discarded-work``: every received gradient is used by an update or
+  still stored at the end ("no discarded work").
+* ``fedbuff-aggregation``: a model is published after exactly K received updates, and
+  x^(v+1) = x^(v) − η_g (Σ_i w(s_i) η_l g_i)/Z, with s recomputed from the order of the
+  records, w(s) = 1/sqrt(1+s) ("sqrt") or 1 ("none"), Z = K ("K", the paper) or Σ w_i
+  ("weights").
+* ``server-attribution``: every received gradient is g_k(x_π) of its worker k: its
+  samples are worker k's keyed draw from worker k's split, and it recomputes bit for bit.
+
+Malenia and Ringleader wait for every worker, so cases run under a fairness bound
+of the model (``fairness = 20``): the Hypothesis adversary cannot starve a worker.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+from hypothesis import strategies as st
+
+from ..reference.parameter_server.common import STREAM_LOCAL, local_splits
+from ..reference.rng import generator
+from . import broken_servers  # noqa: F401  (registers the broken variants)
+from .baseline_properties import bit_difference, replay_covers
+from .guarantees import Case, Guarantee, register
+from .strategies import problems, seeds, step_sizes
+
+SERVERS = ("fedbuff", "rennala-sgd", "malenia-sgd", "ringleader-asgd")
+FAIRNESS = 20
+
+
+def _draw(data, algorithm: str, **fixed) -> Case:
+    n = data.draw(st.integers(2, 4), label="n")
+    params = {"n": n, "zeta": data.draw(st.sampled_from([0.0, 0.5, 1.0]), label="zeta"),
+              "batch": data.draw(st.integers(1, 2), label="batch")}
+    if algorithm == "fedbuff":
+        T = data.draw(st.integers(2, 8), label="T")
+        params.update(T=T, K=data.draw(st.integers(1, min(T, 3)), label="K"),
+                      gamma_l=data.draw(step_sizes(), label="gamma_l"),
+                      gamma_g=data.draw(st.sampled_from([1.0, 0.5, 2.0]), label="gamma_g"),
+                      weighting=data.draw(st.sampled_from(["sqrt", "none"]), label="weighting"),
+                      normalization=data.draw(st.sampled_from(["K", "weights"]), label="normalization"))
+    else:
+        params["gamma"] = data.draw(step_sizes(), label="gamma")
+        if algorithm == "ringleader-asgd":          # at least two rounds: stored gradients come back
+            params["T"] = data.draw(st.integers(n + 1, 3 * n), label="T")
+        else:
+            params["T"] = data.draw(st.integers(1, 4), label="T")
+            params["S"] = data.draw(st.integers(1, 2 * n), label="S")
+    params.update(fixed)
+    problem = data.draw(problems(names=["least-squares", "logistic", "quadratic"], min_m=n), label="problem")
+    return Case(algorithm, problem, params, data.draw(seeds(), label="seed"), model={"fairness": FAIRNESS})
+
+
+# --- shared recomputations ----------------------------------------------------------------------
+
+
+def _iterates(result) -> list:
+    """x_0 and every recorded iterate after it (FedBuff: the published models x^(0), x^(1), ...)."""
+    p = result.params
+    x0 = result.problem.x0 if p.get("x0") is None else np.asarray(p["x0"], dtype=np.float64)
+    return [x0] + list(result.trace.observed("x", 0))
+
+
+def _recompute(problem, x, samples):
+    idx = np.asarray(samples, dtype=np.int64)
+    return problem.sample_grad(x, int(idx[0])) if len(idx) == 1 else problem.batch_grad(x, idx)
+
+
+def _in_order(terms):
+    """t_1 + t_2 + ... from the first term, in the given order."""
+    total = terms[0]
+    for x in terms[1:]:
+        total = total + x
+    return total
+
+
+def _records(result):
+    """(key, value) of every observation of the server, in step order."""
+    return [(k, v) for (_, pid, k, v) in result.trace.observations if pid == 0]
+
+
+def _key(r) -> tuple[int, int]:
+    return (r["worker"], r["serial"])
+
+
+def _each_job_once_in_order(recs, n: int) -> str | None:
+    """A worker runs its jobs one after another: its results arrive as #0, #1, #2, ...; a gap
+    is a result received and never recorded (silently dropped)."""
+    nxt = [0] * n
+    for r in recs:
+        w, s = _key(r)
+        if not 0 <= w < n:
+            return f"a gradient from worker {w}, which does not exist (n = {n})"
+        if s != nxt[w]:
+            return (f"worker {w}'s gradient #{s} arrived after #{nxt[w] - 1}: "
+                    f"{'job #' + str(nxt[w]) + ' was never recorded' if s > nxt[w] else 'recorded twice'}")
+        nxt[w] += 1
+    return None
+
+
+def _restarts(recs, restart_at: dict) -> str | None:
+    """A worker is restarted the moment its result arrives, at the iterate it was restarted at:
+    its job #s+1 computes at ``restart_at[(w, s)]``; every job #0 at x_0."""
+    for r in recs:
+        w, s = _key(r)
+        want = 0 if s == 0 else restart_at.get((w, s - 1))
+        if r["pi"] != want:
+            return f"worker {w}'s job #{s} computed at x_{r['pi']}, but it was started at x_{want}"
+    return None
+
+
+def _finished(result) -> bool:
+    return result.trace.stopped == "quiescent"
+
+
+def _round_loop(result, round_key: str, rule, aggregate_check) -> str | None:
+    """Rennala's and Malenia's rounds, from the order of the records: the "received" records
+    between round k − 1's update record and round k's are round k's.  ``rule(k, fresh)`` checks
+    the round's exit condition, ``aggregate_check(k, fresh, rec, xs)`` its update."""
+    p, n, T = result.params, result.params["n"], result.params["T"]
+    xs = _iterates(result)
+    k, fresh, discarded, recs, restart_at, last = 0, [], 0, [], {}, None
+    for key, val in _records(result):
+        if key == "received":
+            r, w, s = val, val["worker"], val["serial"]
+            recs.append(r)
+            if r["t"] != k:
+                return f"worker {w}'s gradient #{s} arrived in round {k} but was recorded in round {r['t']}"
+            if r["tau"] != k - r["pi"] or r["pi"] > k:
+                return f"round {k}: worker {w}'s gradient #{s} of x_{r['pi']} was recorded with delay {r['tau']}"
+            if r["used"] != (r["pi"] == k):
+                what = "used" if r["used"] else "discarded"
+                return (f"round {k}: worker {w}'s gradient #{s}, computed at x_{r['pi']} (delay {k - r['pi']}), "
+                        f"was {what}")
+            if r["used"]:
+                diff = bit_difference(r["gradient"], _recompute(result.problem, xs[k], r["samples"]),
+                                      f"worker {w}'s gradient #{s} used in round {k}",
+                                      f"its samples' gradient at x_{k}")
+                if diff:
+                    return diff
+                fresh.append(r)
+            else:
+                discarded += 1
+            restart_at[(w, s)] = k
+            last = r
+        elif key == round_key:
+            if val["k"] != k:
+                return f"the update of round {k} was recorded as round {val['k']}"
+            if last is None or not fresh or fresh[-1] is not last:
+                return f"round {k} updated without a fresh gradient arriving just before"
+            msg = rule(k, fresh) or aggregate_check(k, fresh, val, xs)
+            if msg:
+                return msg
+            if k + 1 < T:
+                restart_at[_key(last)] = k + 1          # the round's last worker starts at x_{k+1}
+            k, fresh, last = k + 1, [], None
+    msg = _each_job_once_in_order(recs, n) or _restarts(recs, restart_at)
+    if msg:
+        return msg
+    rec = result.trace.observed("discarded", 0)
+    if _finished(result):
+        if k != T:
+            return f"the run finished after {k} of T = {T} updates"
+        if not rec or rec[-1] != discarded:
+            return (f"{discarded} gradients were received and not used, but the run reports "
+                    f"{rec[-1] if rec else 'no'} discarded")
+    return None
+
+
+# --- Rennala ------------------------------------------------------------------------------------
+
+
+def check_rennala(result) -> str | None:
+    p = result.params
+    S, gamma = p["S"], p["gamma"]
+
+    def exactly_S(k, fresh):
+        return None if len(fresh) == S else f"round {k} updated with {len(fresh)} fresh gradients, not S = {S}"
+
+    def update(k, fresh, batch, xs):
+        members = sorted(_key(r) for r in fresh)
+        if [tuple(m) for m in batch["members"]] != members:
+            return f"round {k}'s batch is recorded as {batch['members']}, its fresh gradients were {members}"
+        by_key = {_key(r): r for r in fresh}
+        g = _in_order([by_key[m]["gradient"] for m in members]) / S
+        return bit_difference(xs[k + 1], xs[k] - gamma * g, f"x_{k + 1}",
+                              f"x_{k} − γ (1/S) Σ of the S fresh gradients (sorted by worker, serial)")
+
+    return _round_loop(result, "batch", exactly_S, update)
+
+
+def _discarded_stale(result) -> bool:
+    return any(not r["used"] and r["tau"] > 0 for r in result.trace.observed("received"))
+
+
+register(Guarantee(
+    name="rennala-fresh-only",
+    statement="Rennala updates with exactly S gradients computed at x_k, x_{k+1} = x_k − γ mean bit for bit; "
+              "every stale one is recorded discarded",
+    source="Tyurin & Richtárik, NeurIPS 2023 (Rennala SGD); Algorithm 1 of Tyurin 2025, lines 4-12",
+    algorithms=("rennala-sgd",),
+    draw=_draw,
+    check=check_rennala,
+    hard=_discarded_stale,
+    hard_case="a stale gradient discarded",
+    broken={"rennala-sgd": "broken-rennala-uses-stale"},
+))
+
+# --- Malenia ------------------------------------------------------------------------------------
+
+
+def _harmonic(counts, S: int) -> bool:
+    n = len(counts)
+    return all(b >= 1 for b in counts) and Fraction(n * n) >= S * sum(Fraction(1, b) for b in counts)
+
+
+def check_malenia(result) -> str | None:
+    p = result.params
+    n, S, gamma = p["n"], p["S"], p["gamma"]
+
+    def counts_of(fresh):
+        return [sum(r["worker"] == i for r in fresh) for i in range(n)]
+
+    def condition(k, fresh):
+        counts = counts_of(fresh)
+        if not all(counts):
+            return (f"round {k} updated before every worker contributed: counts B = {counts} "
+                    f"(worker {counts.index(0)} sent nothing)")
+        if not _harmonic(counts, S):
+            return f"round {k} updated with counts B = {counts}: (1/n Σ 1/B_i)^-1 < S/n = {S}/{n}"
+        before = list(counts)
+        before[fresh[-1]["worker"]] -= 1
+        if _harmonic(before, S):
+            return f"round {k} waited past its condition: it already held at B = {before}"
+        return None
+
+    def update(k, fresh, table, xs):
+        counts = counts_of(fresh)
+        rows = [sorted(r["serial"] for r in fresh if r["worker"] == i) for i in range(n)]
+        if list(table["counts"]) != counts or [list(m) for m in table["members"]] != rows:
+            return (f"round {k}'s table is recorded as counts {table['counts']}, members {table['members']}; "
+                    f"its fresh gradients give {counts}, {rows}")
+        by_key = {_key(r): r for r in fresh}
+        means = [_in_order([by_key[(i, s)]["gradient"] for s in rows[i]]) / counts[i] for i in range(n)]
+        return bit_difference(xs[k + 1], xs[k] - gamma * (_in_order(means) / n), f"x_{k + 1}",
+                              f"x_{k} − γ (1/n) Σ_i (row sum)/B_i (rows in serial order, workers in order)")
+
+    return _round_loop(result, "table", condition, update)
+
+
+def _a_worker_sent_two(result) -> bool:
+    return any(max(t["counts"]) >= 2 for t in result.trace.observed("table"))
+
+
+register(Guarantee(
+    name="malenia-round-condition",
+    statement="Malenia never updates before every worker contributed and (1/n Σ 1/B_i)^-1 >= S/n; "
+              "the update is the table's per-worker then across-worker average, bit for bit",
+    source="seed 004, 'Malenia SGD with Gradient Table'; Algorithm 1 of Tyurin 2025 (w = 1/B)",
+    algorithms=("malenia-sgd",),
+    draw=_draw,
+    check=check_malenia,
+    hard=_a_worker_sent_two,
+    hard_case="a worker sent >= 2 gradients in a round",
+    broken={"malenia-sgd": "broken-malenia-all-but-one"},
+))
+
+# --- Ringleader ---------------------------------------------------------------------------------
+
+
+def check_ringleader(result) -> str | None:
+    """Rebuilds the table (G_i, b_i) and the temporary table from the order of the records:
+    an arrival before the round's first update fills the table (phase 1), after it the
+    table if its worker has not updated this round, else the temporary table; n updates
+    end the round and the temporary table becomes the table."""
+    p, xs = result.params, _iterates(result)
+    n, T, gamma = p["n"], p["T"], p["gamma"]
+    table, stored = [[] for _ in range(n)], [[] for _ in range(n)]      # rows of "received" records
+    done, rnd, t, trigger = [], 0, 0, None          # done: the workers updated this round, in order
+    recs, restart_at, used = [], {}, set()
+    for key, val in _records(result):
+        if key == "received":
+            r, w, s = val, val["worker"], val["serial"]
+            recs.append(r)
+            if trigger is not None:
+                return (f"worker {trigger}'s gradient should have triggered update {t}, "
+                        f"but worker {w}'s gradient #{s} arrived first")
+            if r["t"] != t or r["round"] != rnd or r["tau"] != t - r["pi"] or r["pi"] > t:
+                return (f"worker {w}'s gradient #{s} arrived after {t} updates in round {rnd}, recorded as "
+                        f"t = {r['t']}, round {r['round']}, π = {r['pi']}, τ = {r['tau']}")
+            if w in done:
+                if not r["stored"] or r["phase"] != 2:
+                    return f"worker {w} had updated in round {rnd}, but its gradient #{s} was not stored"
+                stored[w].append(r)
+                restart_at[(w, s)] = t
+                continue
+            if r["stored"] or r["phase"] != (2 if done else 1):
+                return (f"round {rnd}: worker {w}'s gradient #{s} belongs in the table (phase "
+                        f"{2 if done else 1}), recorded phase {r['phase']}, stored = {r['stored']}")
+            table[w].append(r)
+            if done or all(table):
+                trigger = w
+            restart_at[(w, s)] = t + 1 if trigger is not None and t + 1 < T else t
+        elif key == "update":
+            u = val
+            if not all(table):
+                empty = [i for i in range(n) if not table[i]]
+                return f"update {t} before phase 1 of round {rnd} was complete: worker(s) {empty} have no gradient"
+            if trigger is None:
+                return f"update {t} of round {rnd} without an arrival to trigger it"
+            if u["t"] != t or u["round"] != rnd or u["worker"] != trigger or u["position"] != len(done) + 1:
+                return (f"update {t} (round {rnd}, position {len(done) + 1}, triggered by worker {trigger}) "
+                        f"was recorded as t = {u['t']}, round {u['round']}, position {u['position']}, "
+                        f"worker {u['worker']}")
+            rows = [sorted(r["serial"] for r in row) for row in table]
+            if [list(m) for m in u["members"]] != rows or list(u["counts"]) != [len(row) for row in rows]:
+                return f"update {t}: the table is recorded as {u['members']}, the arrivals give {rows}"
+            delays = [t - min(r["pi"] for r in row) for row in table]
+            if list(u["delays"]) != delays or u["tau"] != max(delays):
+                return f"update {t}: recorded delays {u['delays']} (τ = {u['tau']}), recomputed {delays}"
+            if max(delays) > 2 * n - 2:
+                return f"update {t}: delay {max(delays)} exceeds 2n − 2 = {2 * n - 2}"
+            means = [_in_order([r["gradient"] for r in sorted(row, key=lambda r: r["serial"])]) / len(row)
+                     for row in table]
+            diff = bit_difference(xs[t + 1], xs[t] - gamma * (_in_order(means) / n), f"x_{t + 1}",
+                                  f"x_{t} − γ (1/n) Σ_i G_i/b_i of the table rebuilt from the arrivals")
+            if diff:
+                return diff
+            used |= {_key(r) for row in table for r in row}
+            done.append(trigger)
+            t, trigger = t + 1, None
+            if len(done) == n:                                          # the round is over
+                table, stored, done, rnd = stored, [[] for _ in range(n)], [], rnd + 1
+    msg = _each_job_once_in_order(recs, n) or _restarts(recs, restart_at)
+    if msg:
+        return msg
+    if _finished(result):
+        if t != T:
+            return f"the run finished after {t} of T = {T} updates"
+        left = sorted({_key(r) for row in table + stored for r in row} - used)
+        rec = result.trace.observed("stored", 0)
+        if not rec or sorted(tuple(m) for m in rec[-1]) != left:
+            return f"the run reports {rec[-1] if rec else 'nothing'} still stored; the arrivals leave {left}"
+    return None
+
+
+def _delay_beyond_n(result) -> bool:
+    """An update used a gradient n or more updates old (a stored one that came back, or a slow
+    worker's): beyond what one round of n updates gives, toward the bound 2n − 2."""
+    n = result.params["n"]
+    return any(u["tau"] >= n for u in result.trace.observed("update"))
+
+
+register(Guarantee(
+    name="ringleader-phases",
+    statement="Ringleader updates only once every worker has a gradient in the table, then exactly once per "
+              "worker; each update is the rebuilt table's average bit for bit; update delays <= 2n − 2",
+    source="seed 004, slides 'Ringleader ASGD: Phase 1 (collect)', 'Phase 2 (update)'; "
+           "Maranjyan & Richtárik 2025",
+    algorithms=("ringleader-asgd",),
+    draw=_draw,
+    check=check_ringleader,
+    hard=_delay_beyond_n,
+    hard_case="an update delay >= n",
+    broken={"ringleader-asgd": "broken-ringleader-n-minus-one"},
+))
+
+
+def check_no_discarded_work(result) -> str | None:
+    """Every received gradient is a member of an update after its arrival, or in the final
+    "stored"; an update's members were all received before it."""
+    received, used = {}, set()
+    for key, val in _records(result):
+        if key == "received":
+            received[_key(val)] = val
+        elif key == "update":
+            members = {(i, s) for i, row in enumerate(val["members"]) for s in row}
+            phantom = sorted(members - set(received))
+            if phantom:
+                return f"update {val['t']} used gradients {phantom} that had not arrived"
+            used |= members
+    stored = result.trace.observed("stored", 0)
+    if not stored:
+        return None if not _finished(result) else "the run finished without recording what is still stored"
+    left = {tuple(m) for m in stored[-1]}
+    both = sorted(left & used)
+    if both:
+        return f"gradients {both} are reported stored at the end, but were already used"
+    lost = sorted(set(received) - used - left)
+    if lost:
+        w, s = lost[0]
+        r = received[(w, s)]
+        return (f"worker {w}'s gradient #{s} (received after {r['t']} updates, phase {r['phase']}, "
+                f"stored = {r['stored']}) was never used and is not stored: discarded work")
+    return _each_job_once_in_order(list(received.values()), result.params["n"])
+
+
+def _stored_in_phase_2(result) -> bool:
+    return any(r["stored"] for r in result.trace.observed("received"))
+
+
+register(Guarantee(
+    name="ringleader-no-discarded-work",
+    statement="Ringleader discards no work: every received gradient is used by an update or still stored",
+    source="Maranjyan & Richtárik 2025 ('no idle workers, no discarded work'); seed 004, 'Prepare for the "
+           "Next Round'",
+    algorithms=("ringleader-asgd",),
+    draw=_draw,
+    check=check_no_discarded_work,
+    hard=_stored_in_phase_2,
+    hard_case="a gradient stored in phase 2",
+    broken={"ringleader-asgd": "broken-ringleader-drops-stored"},
+))
+
+# --- FedBuff ------------------------------------------------------------------------------------
+
+
+def check_fedbuff(result) -> str | None:
+    p, xs = result.params, _iterates(result)
+    K, T = p["K"], p["T"]
+    weight = (lambda s: 1.0 / math.sqrt(1 + s)) if p["weighting"] == "sqrt" else (lambda s: 1.0)
+    v, since, t, recs = 0, [], 0, []
+    for key, val in _records(result):
+        if key == "received":
+            r, w, s = val, val["worker"], val["serial"]
+            recs.append(r)
+            stale = v - r["version"]                        # models published since the job's
+            if r["t"] != t or r["version"] > v or r["version_delay"] != stale:
+                return (f"received update {t} (worker {w}'s #{s}, of x^({r['version']})) after {v} models: "
+                        f"recorded as t = {r['t']}, s = {r['version_delay']}, not s = {stale}")
+            if r["pi"] != K * r["version"] or r["tau"] != t - r["pi"]:
+                return f"received update {t}: π = {r['pi']}, τ = {r['tau']} for a job of version {r['version']}"
+            if r["weight"] != weight(stale):
+                return f"received update {t}: weight {r['weight']} for staleness {stale}, w(s) = {weight(stale)}"
+            since.append(r)
+            t += 1
+        elif key == "publish":
+            v += 1
+            if len(since) != K or val["version"] != v or val["t"] != t:
+                return (f"model x^({v}) was published after {len(since)} received updates since the last "
+                        f"(recorded version {val['version']}, t = {val['t']}), not K = {K}")
+            buf = sorted(since, key=_key)
+            if [tuple(m) for m in val["members"]] != [_key(r) for r in buf]:
+                return f"x^({v}): members recorded {val['members']}, the buffer holds {[_key(r) for r in buf]}"
+            ws = [weight(v - 1 - r["version"]) for r in buf]
+            num = _in_order([wi * (p["gamma_l"] * r["gradient"]) for wi, r in zip(ws, buf)])
+            Z = float(K) if p["normalization"] == "K" else _in_order(ws)
+            diff = bit_difference(xs[v], xs[v - 1] - p["gamma_g"] * (num / Z), f"x^({v})",
+                                  f"x^({v - 1}) − η_g (Σ w(s_i) η_l g_i)/Z with Z = {Z!r} "
+                                  f"(normalization = {p['normalization']!r})")
+            if diff:
+                return diff
+            if val["Z"] != Z:
+                return f"x^({v}): recorded Z = {val['Z']!r}, normalization = {p['normalization']!r} means {Z!r}"
+            since = []
+    msg = _each_job_once_in_order(recs, p["n"])
+    if msg:
+        return msg
+    if _finished(result):
+        left = result.trace.observed("unpublished", 0)
+        if t != T or v != T // K:
+            return f"the run finished after {t} received updates and {v} models (T = {T}, K = {K})"
+        if not left or sorted(tuple(m) for m in left[-1]) != sorted(_key(r) for r in since):
+            return f"the unpublished updates are reported as {left[-1] if left else None}"
+    return None
+
+
+def _stale_weighted_publish(result) -> bool:
+    """A published model had a stale update (s >= 1) weighted below 1 in its buffer."""
+    return any(w < 1.0 for pub in result.trace.observed("publish") for w in pub["weights"])
+
+
+register(Guarantee(
+    name="fedbuff-aggregation",
+    statement="FedBuff publishes after exactly K received updates: x^(v+1) = x^(v) − η_g (Σ w(s_i) η_l g_i)/Z, "
+              "Z = K ('K') or Σ w_i ('weights'), s from the record order",
+    source="Nguyen et al., AISTATS 2022, Algorithm 1; design notes, 'Known deviations'",
+    algorithms=("fedbuff",),
+    draw=_draw,
+    check=check_fedbuff,
+    hard=_stale_weighted_publish,
+    hard_case="a stale update (s >= 1, w < 1) in a published buffer",
+    broken={"fedbuff": "broken-fedbuff-divides-by-weights"},
+))
+
+# --- attribution, all four -----------------------------------------------------------------------
+
+
+def check_attribution(result) -> str | None:
+    p, problem, seed = result.params, result.problem, result.schedule.seed
+    splits = local_splits(problem, p["n"], p["zeta"], seed)
+    xs = _iterates(result)
+    for r in result.trace.observed("received", 0):
+        k, s = _key(r)
+        split = splits[k]
+        draw = generator(seed, STREAM_LOCAL + k, s).integers(0, len(split), size=p["batch"], dtype=np.int64)
+        if r["samples"] != [int(j) for j in split[draw]]:
+            outside = sorted(set(r["samples"]) - set(int(j) for j in split))
+            if outside:
+                return f"worker {k}'s gradient #{s} used samples {outside[:5]}, which are not worker {k}'s data"
+            return f"worker {k}'s gradient #{s} used samples {r['samples']}, not its keyed draw {split[draw].tolist()}"
+        at = r["version"] if "version" in r else r["pi"]          # FedBuff: the model of the job's version
+        if not 0 <= at < len(xs):
+            return f"worker {k}'s gradient #{s} claims the iterate {at}, which was never computed"
+        name = f"x^({at})" if "version" in r else f"x_{at}"
+        diff = bit_difference(r["gradient"], _recompute(problem, xs[at], r["samples"]),
+                              f"worker {k}'s gradient #{s}", f"g_{k}({name}) recomputed from its samples")
+        if diff:
+            return diff
+    return None
+
+
+def _gradient_of_an_older_iterate(result) -> bool:
+    return any(r.get("version_delay", r["tau"]) > 0 for r in result.trace.observed("received"))
+
+
+register(Guarantee(
+    name="server-attribution",
+    statement="every received gradient is g_k(x_π) on worker k's data (its keyed draw), bit for bit",
+    source="seed 001, 'Notation and Convergence Theory'; design notes, 'Known deviations'",
+    algorithms=SERVERS,
+    draw=_draw,
+    check=check_attribution,
+    hard=_gradient_of_an_older_iterate,
+    hard_case="a gradient of an older iterate (τ > 0)",
+    broken={a: f"broken-{a.split('-')[0]}-other-workers-data" for a in SERVERS},
+))
+
+replay_covers(_draw, *SERVERS)

@@ -1,0 +1,174 @@
+"""The reproducible experiments (asyncproof/experiments.py) in their quick mode.
+
+Each quick run takes a few seconds; the full runs (docs/experiments/) are not repeated here.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import asyncproof
+from asyncproof import experiments as E
+
+ROOT = Path(asyncproof.__file__).resolve().parents[1]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("experiments")
+    return out, {name: fn(out=out, quick=True, jobs=1, log=None) for name, fn in E.EXPERIMENTS.items()}
+
+
+def test_registry():
+    assert set(E.EXPERIMENTS) == {"asgrad-figure1", "heterogeneous-compute"}
+
+
+@pytest.mark.parametrize("name", ["asgrad-figure1", "heterogeneous-compute"])
+def test_quick_run_writes_png_and_markdown(quick, name):
+    out, results = quick
+    res = results[name]
+    assert res.png == out / f"{name}.png" and res.markdown == out / f"{name}.md"
+    assert res.png.read_bytes()[:8] == PNG_SIGNATURE
+    assert res.png.stat().st_size > 10_000
+    text = res.markdown.read_text()
+    assert text.startswith("# ") and f"![{name}]({name}.png)" in text
+    assert res.table_markdown() in text
+    assert "| " + " | ".join(res.columns) + " |" in text
+    for v in res.verdicts:
+        assert v in text
+    assert f"python -m asyncproof.experiments {name}" in text
+
+
+@pytest.mark.parametrize("name", ["asgrad-figure1", "heterogeneous-compute"])
+def test_table_has_one_row_per_setting_and_method_with_finite_numbers(quick, name):
+    res = quick[1][name]
+    settings = list(dict.fromkeys(r["setting"] for r in res.rows))
+    methods = list(dict.fromkeys(r["method"] for r in res.rows))
+    assert len(settings) == 4
+    assert len(methods) == (3 if name == "asgrad-figure1" else 5)
+    pairs = [(r["setting"], r["method"]) for r in res.rows]
+    assert len(pairs) == len(set(pairs)) == len(settings) * len(methods)
+    for r in res.rows:
+        assert set(res.columns) <= set(r)
+        assert r["gamma"] in res.config["gammas"]
+        for col in ("gamma", "final_grad_norm2", "final_loss"):
+            assert isinstance(r[col], float) and math.isfinite(r[col]), (r, col)
+        assert r["final_grad_norm2"] > 0
+        assert r["time_to_target"] is None or (0.0 <= r["time_to_target"] <= res.config["horizon"])
+        assert isinstance(r["iterations"], int) and r["iterations"] > 0
+    # the plotted curves are those of the tuned step sizes, one panel per setting
+    assert list(res.curves) == settings
+    for s in settings:
+        assert len(res.curves[s]) == len(methods)
+        for label, (t, g2) in res.curves[s].items():
+            assert len(t) == len(g2) == res.config["points"] and t[0] == 0.0 and t[-1] == res.config["horizon"]
+
+
+def test_quick_runs_reach_the_target_somewhere(quick):
+    # Otherwise the time-to-target columns would be vacuous.
+    for res in quick[1].values():
+        assert any(r["time_to_target"] is not None for r in res.rows), res.name
+
+
+def test_asgrad_verdict_is_computed_from_the_table(quick):
+    res = quick[1]["asgrad-figure1"]
+    verdicts, summary = E.asgrad_verdict(res.rows)
+    assert (verdicts, summary) == (res.verdicts, res.summary)
+    for s, w in summary["winners"].items():
+        mine = [r for r in res.rows if r["setting"] == s]
+        assert w == min(mine, key=lambda r: r["final_grad_norm2"])["method"]
+    # make shuffled the best everywhere, then the worst everywhere: the verdict follows the table
+    rows = copy.deepcopy(res.rows)
+    for r in rows:
+        r["final_grad_norm2"] = 1e-9 if r["method"] == "shuffled" else 1.0
+        r["time_to_target"] = 1.0 if r["method"] == "shuffled" else None
+    v, sm = E.asgrad_verdict(rows)
+    assert sm["claimant_wins"] == sm["claimant_first"] == 4 and sm["claim"] == "reproduced"
+    assert "is reproduced here" in v[-1]
+    for r in rows:
+        r["final_grad_norm2"] = 1.0 if r["method"] == "shuffled" else 1e-9
+        r["time_to_target"] = None
+    v, sm = E.asgrad_verdict(rows)
+    assert sm["claimant_wins"] == sm["claimant_first"] == 0 and sm["claim"] == "not reproduced"
+    assert "first to the target: nobody" in v[0]
+
+
+def test_hetero_verdict_is_computed_from_the_table(quick):
+    res = quick[1]["heterogeneous-compute"]
+    verdicts, summary = E.hetero_verdict(res.rows)
+    assert (verdicts, summary) == (res.verdicts, res.summary)
+    assert summary["lead"] == "Ringleader ASGD"
+    rows = copy.deepcopy(res.rows)
+    for r in rows:
+        r["time_to_target"] = {"Ringleader ASGD": 5.0, "Malenia SGD": 7.0}.get(r["method"])
+    v, sm = E.hetero_verdict(rows)
+    assert sm["lead_wins"] == 4 and sm["claim"] == "holds"
+    assert "next Malenia SGD at 7, 1.4x" in v[0]
+    for r in rows:
+        r["time_to_target"] = 3.0 if r["method"] == "mini-batch SGD" else None
+    v, sm = E.hetero_verdict(rows)
+    assert sm["lead_wins"] == 0 and sm["wins"]["mini-batch SGD"] == 4 and sm["claim"] == "is not reproduced"
+
+
+def test_parallel_runs_give_the_same_table(quick, tmp_path):
+    again = E.heterogeneous_compute(out=tmp_path, quick=True, jobs=2, log=None)
+    assert again.rows == quick[1]["heterogeneous-compute"].rows
+
+
+def test_markdown_table_formats():
+    text = E.markdown_table(["a", "b", "c"], [{"a": "x", "b": 0.000123456, "c": None}, {"a": "y", "b": 2.5, "c": 3}])
+    assert text.splitlines() == ["| a | b | c |", "| --- | --- | --- |", "| x | 1.23e-04 | not reached |",
+                                 "| y | 2.5 | 3 |"]
+
+
+def test_w7a_like_is_w7a_shaped():
+    A, y = E.w7a_like(seed=0)
+    assert A.shape == (2505, 300)
+    assert 0.03 < (A != 0).mean() < 0.05
+    assert abs((y > 0).mean() - 0.03) < 0.005
+
+
+def _cli(*args, cwd):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "asyncproof.experiments", *args], cwd=cwd, capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+def test_cli_unknown_experiment_exits_2_with_one_line(tmp_path):
+    r = _cli("no-such-experiment", "--out", str(tmp_path), cwd=tmp_path)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "unknown experiment 'no-such-experiment'" in lines[0] and "asgrad-figure1" in lines[0]
+    assert not any(tmp_path.iterdir())
+
+
+def test_main_bad_input_exits_2(tmp_path, capsys):
+    assert E.main(["nope"]) == 2
+    with pytest.raises(SystemExit) as e:
+        E.main(["asgrad-figure1", "--bogus"])
+    assert e.value.code == 2
+    assert E.main(["asgrad-figure1", "--jobs", "0"]) == 2
+    assert E.main(["asgrad-figure1", "--data", str(tmp_path / "missing.svm")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 4 and all("error:" in line for line in err)
+
+
+def test_cli_help(tmp_path):
+    r = _cli("--help", cwd=tmp_path)
+    assert r.returncode == 0 and "--quick" in r.stdout and "heterogeneous-compute" in r.stdout
+
+
+def test_cli_quick_run(tmp_path):
+    r = _cli("heterogeneous-compute", "--out", "figs", "--quick", "--jobs", "1", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "figs" / "heterogeneous-compute.png").read_bytes()[:8] == PNG_SIGNATURE
+    assert "| setting | method |" in r.stdout
+    assert "[heterogeneous-compute]" in r.stderr       # progress lines on stderr

@@ -81,6 +81,7 @@ def _load_builtin() -> None:
     from . import asgrad_properties  # noqa: F401
     from . import server_properties  # noqa: F401
     from . import shared_memory_properties  # noqa: F401
+    from . import serial_equivalence_properties  # noqa: F401
     from . import agreement_properties  # noqa: F401
 
 

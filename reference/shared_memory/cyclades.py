@@ -1,0 +1,1 @@
+"""Serially-equivalent conflict-free parallel SGD, CYCLADES-style (seed 002)."""

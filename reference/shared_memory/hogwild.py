@@ -1,0 +1,1 @@
+"""HOGWILD! at coordinate granularity (seed 002)."""

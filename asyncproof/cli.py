@@ -294,6 +294,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-fresh", action="store_true", help="skip the fresh-process replays")
     s.set_defaults(fn=cmd_verify)
 
+    from . import experiments
+    s = sub.add_parser("experiment", help="re-run a seed's experiment: a plot and a table",
+                       description="Run a reproducible experiment of the seeds and write its PNG and Markdown "
+                                   "table (docs/experiments.md lists them).",
+                       epilog=experiments.describe())
+    experiments.add_arguments(s)
+    s.set_defaults(fn=lambda args: experiments.run_from_args(args, "asyncproof experiment"))
+
     s = sub.add_parser("prove", help="check the papers' claims (sympy, Monte Carlo, properties)",
                        description="Run the claims of the proofs registry and print each check.")
     s.add_argument("claims", metavar="CLAIM", nargs="*", help="claim ids (default: all)")

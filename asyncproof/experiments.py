@@ -174,18 +174,6 @@ def _problem(key: tuple):
         prob = make_problem("logistic", path=key[1], lam=key[2])
     else:
         raise AssertionError(key)
-    return _with_labels(prob)
-
-
-def _with_labels(prob):
-    """Expose the labels as ``prob.y``: the split key of ``local_splits`` for ``zeta > 0``.
-
-    ``local_splits`` sorts the samples by ``problem.y`` (or ``problem.b``) when the
-    problem has one; a ``Logistic`` keeps its labels in ``arrays[1]`` only, and without
-    the attribute a ``zeta = 1`` split would be by sample index, not by label.
-    """
-    if getattr(prob, "y", None) is None:
-        prob.y = prob.arrays[1]
     return prob
 
 
@@ -221,7 +209,7 @@ def _local_full(base, n: int, zeta: float, seed: int):
     A, y, lam = base.arrays
     prob = LocalFullGradient(A, y, lam)
     prob._spec_params = {**base._spec_base(), "local_full_gradient": {"n": n, "zeta": zeta, "seed": seed}}
-    return _with_labels(prob)
+    return prob
 
 
 # ------------------------------------------------------------------------------------------
@@ -839,10 +827,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _parser(prog: str = "python -m asyncproof.experiments") -> argparse.ArgumentParser:
-    p = _Parser(prog=prog, description="Run a reproducible experiment and write its PNG and Markdown table.",
-                epilog="experiments: " + "; ".join(f"{k}: {(v.__doc__ or '').strip().splitlines()[0]}"
-                                                    for k, v in EXPERIMENTS.items()))
+def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options of ``python -m asyncproof.experiments`` and ``asyncproof experiment``."""
     p.add_argument("name", metavar="NAME", help=f"the experiment: {', '.join(EXPERIMENTS)}")
     p.add_argument("--out", default="docs/experiments", help="output folder (default: docs/experiments)")
     p.add_argument("--quick", action="store_true", help="small sizes (seconds), as the tests run it")
@@ -854,32 +840,46 @@ def _parser(prog: str = "python -m asyncproof.experiments") -> argparse.Argument
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m asyncproof.experiments NAME --out DIR [--quick]``; returns the exit status."""
+def describe() -> str:
+    """One line per experiment, for help texts."""
+    return "experiments: " + "; ".join(f"{k}: {(v.__doc__ or '').strip().splitlines()[0]}"
+                                       for k, v in EXPERIMENTS.items())
+
+
+def _parser(prog: str = "python -m asyncproof.experiments") -> argparse.ArgumentParser:
+    return add_arguments(_Parser(prog=prog, epilog=describe(),
+                                 description="Run a reproducible experiment and write its PNG and Markdown table."))
+
+
+def run_from_args(args, prog: str) -> int:
+    """Run the experiment the parsed ``args`` name; print its table and verdicts; the exit status."""
     from .reference.errors import InputError
-    parser = _parser()
-    args = parser.parse_args(argv)
     if args.name not in EXPERIMENTS:
-        print(f"{parser.prog}: error: unknown experiment {args.name!r}; known: {', '.join(EXPERIMENTS)}",
-              file=sys.stderr)
+        print(f"{prog}: error: unknown experiment {args.name!r}; known: {', '.join(EXPERIMENTS)}", file=sys.stderr)
         return 2
     if args.seed < 0:
-        print(f"{parser.prog}: error: --seed must be >= 0, got {args.seed}", file=sys.stderr)
+        print(f"{prog}: error: --seed must be >= 0, got {args.seed}", file=sys.stderr)
         return 2
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     if jobs < 1:
-        print(f"{parser.prog}: error: --jobs must be >= 1, got {jobs}", file=sys.stderr)
+        print(f"{prog}: error: --jobs must be >= 1, got {jobs}", file=sys.stderr)
         return 2
     try:
         res = run_experiment(args.name, out=args.out, quick=args.quick, data=args.data, seed=args.seed, jobs=jobs)
     except InputError as e:
-        print(f"{parser.prog}: error: {e}", file=sys.stderr)
+        print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
     print(res.table_markdown())
     for v in res.verdicts:
         print(v)
     print(f"wrote {res.png} and {res.markdown} ({res.seconds:.0f} s)")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m asyncproof.experiments NAME --out DIR [--quick]``; returns the exit status."""
+    parser = _parser()
+    return run_from_args(parser.parse_args(argv), parser.prog)
 
 
 if __name__ == "__main__":

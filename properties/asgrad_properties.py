@@ -10,6 +10,13 @@
   records; every τ_t <= τ_max and every active count <= τ_C; shuffled asynchronous SGD
   has τ_C = n (seed 001, Table 1: "For shuffled asynchronous SGD τ_C = n").
 * ``pure-async-one-worker``: pure asynchronous SGD with one worker is SGD, bit for bit.
+* ``pure-async-zero-delay``: with any number n of workers, under a **zero-delay schedule**
+  (every received gradient has τ_t = 0), pure asynchronous SGD is SGD on the local data of
+  the worker that finishes first, bit for bit.  Algorithm 1 starts a job (i, 0) on every
+  worker, so for n >= 2 the only zero-delay schedules are those in which one worker i_0
+  delivers every one of the T gradients and the other n − 1 initial jobs are still active at
+  T (stragglers slower than T iterations: allowed, τ_max >= T).  The schedules are searched
+  by :class:`ZeroDelaySchedules`, which leaves the adversary every choice that keeps τ_t = 0.
 """
 
 from __future__ import annotations
@@ -17,7 +24,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from ..reference.parameter_server.common import local_splits
+from ..reference.adversaries import Adversary
+from ..reference.parameter_server.common import local_samples, local_splits
 from ..reference.schedule import run_algorithm
 from .baseline_properties import bit_difference, replay_covers
 from .guarantees import Case, Guarantee, register
@@ -194,6 +202,77 @@ register(Guarantee(
     hard=_moved_twice,
     hard_case="T >= 2 and the last update moved x",
     broken={"pure-async-sgd": "broken-pure-async-serial-offset"},
+))
+
+
+class ZeroDelaySchedules(Adversary):
+    """The zero-delay schedules of pure asynchronous SGD, every choice drawn from ``st.data()``.
+
+    A job may finish only while the server waits for a result (no process step is enabled),
+    and only a job created after the last finish: so the gradient the server receives at t
+    was assigned at t (τ_t = 0).  The first finish is any of the n initial jobs (all at
+    x_0), drawn by Hypothesis; when only stale jobs are left (after the server's output) the
+    oldest runs.
+    """
+    name = "zero-delay"
+
+    def __init__(self, data):
+        self.data = data
+        self.last_finish = -1
+
+    def reset(self, engine) -> None:
+        self.last_finish = -1
+
+    def choose(self, engine, events) -> int:
+        allowed = [i for i, e in enumerate(events) if e.kind != "finish"]
+        if not allowed:
+            allowed = [i for i, e in enumerate(events) if e.created is not None and e.created > self.last_finish]
+        if not allowed:
+            return 0
+        i = allowed[0] if len(allowed) == 1 else self.data.draw(st.sampled_from(allowed), label="zero-delay choice")
+        if events[i].kind == "finish":
+            self.last_finish = engine.clock
+        return i
+
+
+def check_zero_delay(result) -> str | None:
+    p, seed = result.params, result.schedule.seed
+    received = result.trace.observed("received", 0)
+    delayed = [r for r in received if r["tau"] != 0]
+    if delayed:
+        r = delayed[0]
+        return f"the schedule is not zero-delay: at t = {r['t']} worker {r['worker']}'s gradient has τ_t = {r['tau']}"
+    if not received:
+        return None
+    first = received[0]["worker"]
+    if any(r["worker"] != first for r in received):
+        return f"a zero-delay schedule received gradients of workers {sorted({r['worker'] for r in received})}"
+    split = _splits(result)[first]
+    order = [int(local_samples(split, seed, first, s)[0]) for s in range(p["T"])]
+    sgd = run_algorithm("sgd", problem=result.schedule.problem, seed=seed,
+                        params={"gamma": p["gamma"], "T": p["T"], "x0": p.get("x0"), "order": order})
+    out = result.trace.outputs.get(0)
+    return bit_difference(None if not out else out[-1], sgd.trace.outputs[0][-1],
+                          f"pure asynchronous SGD with n = {p['n']} under a zero-delay schedule",
+                          f"SGD on worker {first}'s samples")
+
+
+def _zero_delay_hard(result) -> bool:
+    others = result.params["n"] >= 2 and any(r["worker"] != 0 for r in result.trace.observed("received", 0))
+    return others and _moved_twice(result)
+
+
+register(Guarantee(
+    name="pure-async-zero-delay",
+    statement="pure asynchronous SGD with any n under a zero-delay schedule equals SGD on the first worker's data",
+    source="seed 001, Table 1 (pure asynchronous SGD), Algorithm 1; seed 003, Algorithm 2",
+    algorithms=("pure-async-sgd",),
+    draw=lambda data, alg: _draw(data, alg, batch=1),
+    check=check_zero_delay,
+    hard=_zero_delay_hard,
+    hard_case="n >= 2, a worker other than 0 delivered, and x moved twice",
+    broken={"pure-async-sgd": "broken-pure-async-serial-offset"},
+    adversary=ZeroDelaySchedules,
 ))
 
 replay_covers(_draw, *ASGRAD)

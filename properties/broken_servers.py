@@ -76,7 +76,13 @@ def _workers_started(problem, splits, p, seed, xs):
     return workers
 
 
-# --- FedBuff: divides by Σ w while claiming K -----------------------------------------------------
+# --- FedBuff, synchronous schedule: the next round dispatched before the publish ------------------
+
+_variant("fedbuff", "broken-fedbuff-round-before-publish",
+         "BROKEN fedbuff: dispatch='round' sends the next round the model before the one just published",
+         _system(lambda problem, splits, p, seed, x0: fedbuff.server(
+             problem, splits, p, seed, x0, round_version=lambda published: max(len(published) - 2, 0))))
+
 
 _variant("fedbuff", "broken-fedbuff-divides-by-weights",
          "BROKEN fedbuff: normalization='K', but the weighted sum is divided by the sum of the weights",

@@ -54,6 +54,10 @@ class Guarantee:
     hard: Callable[[RunResult], bool]
     hard_case: str                              # what "hard" means, for the table
     broken: dict[str, str] = field(default_factory=dict)
+    # the schedules searched: an adversary drawing from ``st.data()`` (default: every choice free,
+    # :func:`~asyncproof.properties.strategies.schedules`); a guarantee about a class of schedules
+    # (zero-delay, synchronous) restricts the adversary to it instead of filtering runs
+    adversary: Callable[[object], object] | None = None
 
 
 GUARANTEES: dict[str, Guarantee] = {}
@@ -132,7 +136,7 @@ def search(g: Guarantee, algorithm: str, budget: str = "ci", failures: str | Pat
         case = g.draw(data, algorithm)
         if variant is not None:
             case = replace(case, algorithm=variant)
-        run_case(g, case, schedules(data), capture, stats)
+        run_case(g, case, (g.adversary or schedules)(data), capture, stats)
 
     try:
         prop()

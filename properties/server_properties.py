@@ -24,6 +24,9 @@ bookkeeping without being recomputed.
   x^(v+1) = x^(v) − η_g (Σ_i w(s_i) η_l g_i)/Z, with s recomputed from the order of the
   records, w(s) = 1/sqrt(1+s) ("sqrt") or 1 ("none"), Z = K ("K", the paper) or Σ w_i
   ("weights").
+* ``fedbuff-synchronous-minibatch``: FedBuff with K = n under the synchronous schedule
+  (``dispatch="round"``: every worker one job per published model) is mini-batch SGD on
+  the same samples, bit for bit, whatever order the round's jobs finish in.
 * ``server-attribution``: every received gradient is g_k(x_π) of its worker k: its
   samples are worker k's keyed draw from worker k's split, and it recomputes bit for bit.
 
@@ -39,8 +42,8 @@ from fractions import Fraction
 import numpy as np
 from hypothesis import strategies as st
 
-from ..reference.parameter_server.common import STREAM_LOCAL, local_splits
-from ..reference.rng import generator
+from ..reference.parameter_server.common import local_samples, local_splits
+from ..reference.schedule import run_algorithm
 from . import broken_servers  # noqa: F401  (registers the broken variants)
 from .baseline_properties import bit_difference, replay_covers
 from .guarantees import Case, Guarantee, register
@@ -505,6 +508,56 @@ register(Guarantee(
     broken={"fedbuff": "broken-fedbuff-divides-by-weights"},
 ))
 
+# --- FedBuff with K = n under the synchronous schedule is mini-batch SGD --------------------------
+
+
+def _draw_synchronous(data, algorithm: str) -> Case:
+    n = data.draw(st.integers(1, 4), label="n")
+    params = {"n": n, "K": n, "dispatch": "round", "batch": 1, "gamma_l": 1.0,
+              "T": n * data.draw(st.integers(1, 4), label="rounds"),
+              "zeta": data.draw(st.sampled_from([0.0, 0.5, 1.0]), label="zeta"),
+              "gamma_g": data.draw(step_sizes(), label="gamma_g"),
+              "weighting": data.draw(st.sampled_from(["sqrt", "none"]), label="weighting"),
+              "normalization": data.draw(st.sampled_from(["K", "weights"]), label="normalization")}
+    problem = data.draw(problems(names=["least-squares", "logistic", "quadratic"], min_m=n), label="problem")
+    return Case(algorithm, problem, params, data.draw(seeds(), label="seed"))
+
+
+def check_synchronous_minibatch(result) -> str | None:
+    """Round v's batch is worker 0's, 1's, ..., (n−1)'s v-th keyed sample (FedBuff sums by worker);
+    mini-batch SGD with step η_g on those batches must give FedBuff's last model bit for bit."""
+    p, seed = result.params, result.schedule.seed
+    n, rounds = p["n"], p["T"] // p["n"]
+    splits = local_splits(result.problem, n, p["zeta"], seed)
+    batches = [[int(local_samples(splits[k], seed, k, v)[0]) for k in range(n)] for v in range(rounds)]
+    mb = run_algorithm("minibatch-sgd", problem=result.schedule.problem, seed=seed,
+                       params={"gamma": p["gamma_g"], "T": rounds, "b": n, "n": n, "batches": batches,
+                               "x0": p.get("x0")})
+    out = result.trace.outputs.get(0)
+    return bit_difference(None if not out else out[-1], mb.trace.outputs[0][-1],
+                          f"FedBuff (K = n = {n}, synchronous rounds, η_l = 1)", "mini-batch SGD on the same batches")
+
+
+def _reordered_rounds(result) -> bool:
+    """Two rounds, and a round whose updates did not arrive in worker order."""
+    n, recs = result.params["n"], result.trace.observed("received", 0)
+    rounds = [[r["worker"] for r in recs[i:i + n]] for i in range(0, len(recs), n)]
+    return len(rounds) >= 2 and any(ws != sorted(ws) for ws in rounds)
+
+
+register(Guarantee(
+    name="fedbuff-synchronous-minibatch",
+    statement="FedBuff with K = n under the synchronous schedule (dispatch='round') equals mini-batch SGD on the "
+              "same samples, bit for bit, whatever the finishing order",
+    source="Nguyen et al., AISTATS 2022 (synchronous FedAvg limit); seed 001 Table 1; seed 003 Algorithm 4",
+    algorithms=("fedbuff",),
+    draw=_draw_synchronous,
+    check=check_synchronous_minibatch,
+    hard=_reordered_rounds,
+    hard_case="two rounds, one finishing out of worker order",
+    broken={"fedbuff": "broken-fedbuff-round-before-publish"},
+))
+
 # --- attribution, all four -----------------------------------------------------------------------
 
 
@@ -515,12 +568,12 @@ def check_attribution(result) -> str | None:
     for r in result.trace.observed("received", 0):
         k, s = _key(r)
         split = splits[k]
-        draw = generator(seed, STREAM_LOCAL + k, s).integers(0, len(split), size=p["batch"], dtype=np.int64)
-        if r["samples"] != [int(j) for j in split[draw]]:
+        drawn = local_samples(split, seed, k, s, p["batch"])
+        if r["samples"] != [int(j) for j in drawn]:
             outside = sorted(set(r["samples"]) - set(int(j) for j in split))
             if outside:
                 return f"worker {k}'s gradient #{s} used samples {outside[:5]}, which are not worker {k}'s data"
-            return f"worker {k}'s gradient #{s} used samples {r['samples']}, not its keyed draw {split[draw].tolist()}"
+            return f"worker {k}'s gradient #{s} used samples {r['samples']}, not its keyed draw {drawn.tolist()}"
         at = r["version"] if "version" in r else r["pi"]          # FedBuff: the model of the job's version
         if not 0 <= at < len(xs):
             return f"worker {k}'s gradient #{s} claims the iterate {at}, which was never computed"

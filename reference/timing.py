@@ -80,6 +80,9 @@ class ShiftedExponential:
         return {"model": "exp", "c": self.c, "lam": self.lam}
 
 
+_LOG_FINITE = 700.0      # exp(700) ~ 1e304 is a float; exp(710) is inf
+
+
 @dataclass(frozen=True)
 class LogNormal:
     """Heavy-tailed times ``c + exp(N(mu, sigma²))``."""
@@ -97,6 +100,9 @@ class LogNormal:
         object.__setattr__(self, "mu", mu)
         object.__setattr__(self, "sigma", _positive("sigma (lognormal shape)", self.sigma, allow_zero=True))
         object.__setattr__(self, "c", _positive("c (constant part of the compute time)", self.c, allow_zero=True))
+        if mu + 10 * self.sigma > _LOG_FINITE:
+            raise InputError(f"lognormal compute times exp(N(mu, sigma²)) with mu = {mu:g}, sigma = {self.sigma:g} "
+                             f"overflow to infinity, a job that never finishes: need mu + 10 sigma <= {_LOG_FINITE}")
         if self.c == 0 and math.exp(mu) == 0:
             raise InputError("lognormal compute times are all 0: give c > 0 or a larger mu")
 

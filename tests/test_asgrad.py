@@ -78,6 +78,7 @@ def test_waiting_b_below_1_is_rejected():
 
 @pytest.mark.parametrize("adversary, text", [("timed:model=exp,c=-1,lam=1", "must be >= 0"),
                                              ("timed:model=fixed,s=inf", "never finishes"),
+                                             ("timed:model=lognormal,mu=800,sigma=1", "never finishes"),
                                              ("timed:model=fixed,s=0", "must be > 0")])
 def test_bad_compute_models(adversary, text):
     with pytest.raises(InputError, match=text):

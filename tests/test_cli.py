@@ -172,3 +172,18 @@ def test_bad_data_files_exit_2(capsys, tmp_path, content, text):
     code, out, err = cli(capsys, "run", "sgd", "--problem", "logistic", "--problem-param", f"path={f}")
     assert code == 2, (out, err)
     assert text in err.lower() and err.count("\n") == 1
+
+
+def test_experiment_subcommand_is_the_experiments_command(tmp_path, capsys):
+    from asyncproof import experiments
+    from asyncproof.cli import main
+    assert main(["experiment", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown experiment 'nope'" in err and err.count("\n") == 1
+    with pytest.raises(SystemExit) as e:
+        main(["experiment", "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in experiments.EXPERIMENTS)
+    assert main(["experiment", "heterogeneous-compute", "--quick", "--jobs", "1", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "heterogeneous-compute.png").exists() and (tmp_path / "heterogeneous-compute.md").exists()

@@ -365,6 +365,9 @@ def test_loss_decreases_with_a_small_step(alg, params):
     ("fedbuff", {"weighting": "cubic"}, "roundrobin", "weighting must be one of"),
     ("fedbuff", {"normalization": "sum"}, "roundrobin", "normalization must be one of"),
     ("fedbuff", {"gamma_l": -0.1}, "roundrobin", "gamma_l"),
+    ("fedbuff", {"dispatch": "round", "K": 5}, "roundrobin", "K must equal n"),
+    ("fedbuff", {"dispatch": "round", "K": 3}, "roundrobin", "K must equal n"),
+    ("fedbuff", {"dispatch": "sync"}, "roundrobin", "dispatch must be one of"),
     ("ringleader-asgd", {"n": 0}, "roundrobin", "n (workers) must be >= 1"),
     ("malenia-sgd", {"n": 41}, "roundrobin", "need at least one sample each"),
     ("ringleader-asgd", {"n": 41}, "roundrobin", "need at least one sample each"),
@@ -376,3 +379,47 @@ def test_bad_input_is_one_line(alg, params, adversary, needle):
     with pytest.raises(InputError) as e:
         run(alg, params, adversary=adversary)
     assert needle in str(e.value) and "\n" not in str(e.value), str(e.value)
+
+
+# --- FedBuff's synchronous schedule, mini-batch SGD's fixed batches, ζ splits by label ----------
+
+
+@pytest.mark.parametrize("adversary", ["roundrobin", "random:seed=5", "timed:model=exp,c=1,lam=0.5"])
+def test_fedbuff_synchronous_rounds_have_one_fresh_update_per_worker(adversary):
+    res = run("fedbuff", {"dispatch": "round", "K": 4, "T": 12}, adversary=adversary)
+    recs = res.trace.observed("received", 0)
+    assert len(recs) == 12
+    for v in range(3):                                   # round v: every worker once, all at x^(v)
+        rnd = recs[4 * v:4 * v + 4]
+        assert sorted(r["worker"] for r in rnd) == [0, 1, 2, 3]
+        assert all(r["version"] == v and r["version_delay"] == 0 and r["weight"] == 1.0 for r in rnd)
+    assert len(res.trace.observed("publish", 0)) == 3
+
+
+def test_minibatch_sgd_fixed_batches_of_one_are_sgd_on_that_order():
+    order = [3, 0, 7, 7, 1]
+    mb = run_algorithm("minibatch-sgd", params={"T": 5, "b": 1, "n": 2, "batches": [[j] for j in order]}, seed=4)
+    sgd = run_algorithm("sgd", params={"T": 5, "order": order}, seed=4)
+    drawn = run_algorithm("minibatch-sgd", params={"T": 5, "b": 1, "n": 2}, seed=4)
+    assert np.array_equal(mb.trace.outputs[0][-1], sgd.trace.outputs[0][-1])
+    assert not np.array_equal(mb.trace.outputs[0][-1], drawn.trace.outputs[0][-1])
+
+
+@pytest.mark.parametrize("batches, needle", [([], "must not be empty"), ([[0]], "list of b = 2"),
+                                              ([[0, 99]], "not sample indices"), ([[0, True]], "not sample indices")])
+def test_minibatch_sgd_bad_batches(batches, needle):
+    with pytest.raises(InputError, match=needle):
+        run_algorithm("minibatch-sgd", params={"T": 2, "b": 2, "batches": batches})
+
+
+@pytest.mark.parametrize("name", ["logistic", "least-squares", "sparse-svm"])
+def test_zeta_one_splits_by_label_or_target(name):
+    from asyncproof.reference.parameter_server.common import split_keys
+    from asyncproof.reference.problems import make_problem
+    problem = make_problem(name, seed=3)
+    keys = split_keys(problem)
+    assert keys is not None and keys.shape == (problem.m,)
+    parts = local_splits(problem, 3, 1.0, seed=0)
+    for a, b in zip(parts, parts[1:]):                   # blocks of the sorted order: no overlap of keys
+        assert keys[a].max() <= keys[b].min()
+    assert len(set(np.unique(keys))) > 1                 # ... and the key really varies

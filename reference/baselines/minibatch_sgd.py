@@ -25,6 +25,9 @@ Deviations and choices:
   than from 0 so that ``b = 1`` reproduces SGD bit for bit (``0.0 + (-0.0)`` is ``+0.0``).
 * The batch of iteration t is drawn from the same key as SGD's sample, so with
   ``b = 1`` mini-batch SGD and SGD see the same samples.
+* ``batches`` fixes the batches instead (batch t is ``batches[t mod len]``, each of b
+  sample indices): mini-batch SGD on the samples another algorithm drew, the reference
+  FedBuff's synchronous schedule is compared with.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from __future__ import annotations
 from functools import partial
 
 from ..engine import Job, Output, ProcessSpec, Receive, Start, System
+from ..errors import InputError
 from ..registry import Algorithm, Param, at_least, register
 from ..rng import draw_batch
 from ._common import final_metrics, gamma_param, iterations_param, start_point, x0_param
@@ -46,11 +50,11 @@ def aggregate_in_batch_order(jobs, messages):
     return delta
 
 
-def server_process(problem, gamma, T, b, n, x0, seed, aggregate=aggregate_in_batch_order):
+def server_process(problem, gamma, T, b, n, x0, seed, aggregate=aggregate_in_batch_order, batches=None):
     def body(ctx):
         x = x0.copy()
         for t in range(T):
-            M = draw_batch(seed, t, problem.m, b)                       # line 2
+            M = draw_batch(seed, t, problem.m, b) if batches is None else batches[t % len(batches)]   # line 2
             jobs = []
             for k, j in enumerate(M):                                   # lines 4-5, one job per sample
                 jid = yield Start(Job(f"w{k % n}", f"grad f_{int(j)}(x_{t})",
@@ -70,13 +74,30 @@ def server_process(problem, gamma, T, b, n, x0, seed, aggregate=aggregate_in_bat
 def build(problem, params, seed, aggregate=aggregate_in_batch_order):
     x0 = start_point(problem, params)
     return System([ProcessSpec(server_process(problem, params["gamma"], params["T"], params["b"],
-                                              params["n"], x0, seed, aggregate))], seed=seed)
+                                              params["n"], x0, seed, aggregate, params.get("batches")))], seed=seed)
+
+
+def check(problem, params) -> None:
+    batches = params.get("batches")
+    if batches is None:
+        return
+    if len(batches) == 0:
+        raise InputError("minibatch-sgd: batches must not be empty")
+    for t, M in enumerate(batches):
+        if not isinstance(M, (list, tuple)) or len(M) != params["b"]:
+            raise InputError(f"minibatch-sgd: batches[{t}] must be a list of b = {params['b']} sample indices, "
+                             f"got {M!r}")
+        bad = [j for j in M if not isinstance(j, int) or isinstance(j, bool) or not 0 <= j < problem.m]
+        if bad:
+            raise InputError(f"minibatch-sgd: batches[{t}] holds {bad[:5]}, not sample indices of a problem "
+                             f"with m = {problem.m}")
 
 
 PARAMS = {"gamma": gamma_param(), "T": iterations_param(), "x0": x0_param(),
           "b": Param("b", int, 4, "mini-batch size b (M in seed 000), >= 1", at_least(1, "b (mini-batch size)")),
           "n": Param("n", int, 2, "number of workers (threads) computing the batch, >= 1",
-                     at_least(1, "n (workers)"))}
+                     at_least(1, "n (workers)")),
+          "batches": Param("batches", "list", None, "fixed batches, b sample indices each (default: uniform draws)")}
 
 ALGORITHM = register(Algorithm(
     name="minibatch-sgd",
@@ -87,4 +108,5 @@ ALGORITHM = register(Algorithm(
     metrics=lambda trace, problem, params: final_metrics(trace, problem, 0),
     default_problem="least-squares",
     max_steps=lambda p: p["T"] * (2 * p["b"] + 3) + 10,
+    check=check,
 ))

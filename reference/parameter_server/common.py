@@ -6,7 +6,7 @@ its own function f_i and returns stochastic gradients g_i(x) = ∇f_i(x, ξ) of 
 workers' compute times differ ("Client Compute Heterogeneity is Real").
 
 * :func:`local_splits` gives each worker its samples, with heterogeneity ζ ∈ [0, 1]
-  (``zeta = 0``: i.i.d. split; ``zeta = 1``: sorted by label, one block each), so a job
+  (``zeta = 0``: i.i.d. split; ``zeta = 1``: sorted by label or target, one block each), so a job
   assigned to worker k computes on worker k's data;
 * :func:`local_gradient` is g_k(x): the mean of ``batch`` samples of worker k's split,
   drawn from the generator keyed ``(seed, k, serial)`` where ``serial`` counts worker
@@ -38,19 +38,37 @@ from ..rng import generator
 STREAM_LOCAL = 0     # + worker index: the samples of a worker's jobs (worker 0 draws as SGD does)
 
 
+def split_keys(problem) -> np.ndarray | None:
+    """The sort key of a heterogeneous split: the labels (logistic, sparse SVM) or the targets
+    (least squares) of the samples; ``None`` (sample order) for a problem without them.
+
+    The problems keep these in their kernel arrays, so the key is read from there by class:
+    a ``zeta = 1`` split of a classification problem then gives each worker one label block,
+    the data heterogeneity seed 004's "heterogeneity on" setting means.
+    """
+    from ..problems import LeastSquares, Logistic, SparseSVM
+    if isinstance(problem, (LeastSquares, Logistic)):
+        return np.asarray(problem.arrays[1], dtype=np.float64)
+    if isinstance(problem, SparseSVM):
+        return np.asarray(problem.arrays[3], dtype=np.float64)
+    return None
+
+
 def local_splits(problem, n: int, zeta: float, seed: int) -> list[np.ndarray]:
-    """Worker k's sample indices (labels, or least-squares targets, are the sort key for ζ > 0)."""
+    """Worker k's sample indices, sorted by :func:`split_keys` before the ζ-shuffle."""
     if problem.m < n:
         raise InputError(f"n = {n} workers need at least one sample each; the problem has m = {problem.m}")
-    keys = getattr(problem, "y", None)
-    if keys is None:
-        keys = getattr(problem, "b", None)
-    return split_workers(problem.m, n, zeta, seed, keys=None if keys is None else np.asarray(keys))
+    return split_workers(problem.m, n, zeta, seed, keys=split_keys(problem))
+
+
+def local_samples(split: np.ndarray, seed: int, worker: int, serial: int, batch: int = 1) -> np.ndarray:
+    """The samples of worker ``worker``'s job number ``serial``: ``batch`` uniform draws from its split."""
+    return split[generator(seed, STREAM_LOCAL + worker, serial).integers(0, len(split), size=batch, dtype=np.int64)]
 
 
 def local_gradient(problem, split: np.ndarray, seed: int, worker: int, serial: int, x, batch: int = 1):
     """g_k(x): the mean sample gradient over ``batch`` draws from worker ``worker``'s split."""
-    idx = split[generator(seed, STREAM_LOCAL + worker, serial).integers(0, len(split), size=batch, dtype=np.int64)]
+    idx = local_samples(split, seed, worker, serial, batch)
     if batch == 1:      # exactly SGD's arithmetic (batch_grad would add the gradient to a zero vector)
         return problem.sample_grad(x, int(idx[0])), idx
     return problem.batch_grad(x, idx), idx

@@ -48,6 +48,15 @@ Choices and deviations:
   step γ) up to rounding: the same jobs, the same samples, the same x_{Kv}.
 * Updates left in the buffer when T is reached (T not a multiple of K) are not
   applied (``"unpublished"``).
+* **Dispatch.**  ``dispatch="update"`` (default) is the paper's asynchronous server: a
+  new client after every received update, on the model published at that moment.
+  ``dispatch="round"`` is the **synchronous schedule** (the synchronous FedAvg limit the
+  paper compares with): with K = n, every worker gets one job at x^(v) right after x^(v)
+  is published and none in between, so each buffer holds exactly one update per worker,
+  all of staleness 0.  Then, under any order of finishing, FedBuff is mini-batch SGD on
+  those n samples: ``x^(v+1) = x^(v) − η_g (Σ_k η_l g_k(x^(v)))/n`` (a property checks it
+  bit for bit against ``minibatch-sgd`` with the same batches).  K != n is an error there
+  (a round has n updates: a buffer of K > n would wait for a round that never comes).
 
 Recorded: ``"received"`` per update (``t``, ``worker``, ``serial``, ``version``, ``pi``, ``tau``,
 ``version_delay`` s, ``weight`` w(s), ``samples``, ``gradient``, ``used``), ``"assign"``,
@@ -81,7 +90,13 @@ def aggregate(buffer, gamma_l: float, normalization: str, K: int):
     return num / Z, entries, Z
 
 
-def server(problem, splits, p: dict, seed: int, x0):
+def _newest(published) -> int:
+    return len(published) - 1          # a round's jobs compute at the model just published
+
+
+def server(problem, splits, p: dict, seed: int, x0, round_version=_newest):
+    """FedBuff's server; ``round_version(published)`` is the version a synchronous round's jobs
+    get (the hook a broken variant replaces: the round dispatched before the publish)."""
     n, K, T = p["n"], p["K"], p["T"]
     weight = WEIGHTINGS[p["weighting"]]
 
@@ -99,8 +114,11 @@ def server(problem, splits, p: dict, seed: int, x0):
             job.version = version
             return job
 
-        for i in range(n):                                     # concurrency C = n, all at x^(0)
-            yield from workers.assign(new_job(i, 0))
+        def dispatch_round(version):                           # dispatch="round": one job per worker
+            for i in range(n):
+                yield from workers.assign(new_job(i, version))
+
+        yield from dispatch_round(0)                           # concurrency C = n, all at x^(0)
         buffer, pending = [], []
         for t in range(T):
             v = len(published) - 1
@@ -117,6 +135,10 @@ def server(problem, splits, p: dict, seed: int, x0):
                                        "weights": [e["weight"] for e in entries]})
                 ctx.record("x", published[v + 1])
                 buffer = []
+            if p["dispatch"] == "round":
+                if not buffer:                                 # x^(v+1) was just published
+                    yield from dispatch_round(round_version(published))
+                continue
             yield from workers.start_next(job.worker)         # the finished worker's queued job, if any
             k = int(generator(seed, STREAM_POLICY, t).integers(n))
             new = new_job(k, len(published) - 1)
@@ -134,6 +156,9 @@ def build(problem, params, seed):
 
 def check(problem, params):
     check_workers(problem, params)
+    if params["dispatch"] == "round" and params["K"] != params["n"]:
+        raise InputError(f"dispatch='round' gives each of the n = {params['n']} workers one job per round: "
+                         f"the buffer size K must equal n, got K = {params['K']}")
     if params["K"] > params["T"]:
         raise InputError(f"K = {params['K']} > T = {params['T']}: the buffer would never fill, "
                          f"no model would be published")
@@ -167,6 +192,9 @@ PARAMS = {
     "normalization": Param("normalization", str, "K", "divide the weighted sum by 'K' (FedBuff) or by "
                            "'weights' = Σ w_i (NOT FedBuff: a deviation of public codes, kept to show it)",
                            _one_of("normalization", NORMALIZATIONS, "'K' is FedBuff's; 'weights' is not")),
+    "dispatch": Param("dispatch", str, "update", "'update': a new client after every received update (FedBuff); "
+                      "'round': the synchronous schedule, every worker one job per published model (needs K = n)",
+                      _one_of("dispatch", ("update", "round"), "'update' is the paper's asynchronous server")),
     **worker_params(),
 }
 

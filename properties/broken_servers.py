@@ -25,9 +25,9 @@ variant                                         the mistake
 
 FedBuff, Malenia and the data mix-up are built from the algorithms' own pieces
 (their server bodies, :func:`~asyncproof.reference.parameter_server.rennala.round_server`
-and its ``enough``/``aggregate`` hooks).  Rennala's round loop and Ringleader's server
-have no hook for their mistakes, so :func:`_rennala_stale_server` and
-:func:`_ringleader_server` are copies of those loops, each with the one change marked.
+and its ``enough``/``aggregate`` hooks, Ringleader's ``ready``/``keep_stored`` hooks).
+Rennala's round loop has no hook for its mistake, so :func:`_rennala_stale_server` is a
+copy of that loop with the one change marked.
 """
 
 from __future__ import annotations
@@ -60,10 +60,6 @@ def _rounds(enough, aggregate, round_key: str):
         return rennala.round_server(problem, splits, p["gamma"], p["T"], p["n"], p["batch"], seed, x0,
                                     enough=enough(p["S"]), aggregate=aggregate, round_key=round_key)
     return body_of
-
-
-def _ringleader_body(problem, splits, p, seed, x0):
-    return ringleader.server(problem, splits, p["gamma"], p["T"], p["n"], p["batch"], seed, x0)
 
 
 def _workers_started(problem, splits, p, seed, xs):
@@ -156,61 +152,9 @@ _variant("malenia-sgd", "broken-malenia-all-but-one",
 # --- Ringleader: phase 1 with n - 1 rows; stored arrivals lost ------------------------------------
 
 
-def _ringleader_server(problem, splits, p, seed, x0, *, ready=all, keep_stored=True):
-    """:func:`~asyncproof.reference.parameter_server.ringleader.server` with the two lines
-    marked made hooks: ``ready(table)`` ends phase 1 (the real rule: ``all``); without
-    ``keep_stored`` the arrivals of already-updated workers are lost (the real one keeps them)."""
-    gamma, T, n = p["gamma"], p["T"], p["n"]
-
-    def body(ctx):
-        xs = [x0.copy()]
-        workers = yield from _workers_started(problem, splits, p, seed, xs)
-        table, stored = [[] for _ in range(n)], [[] for _ in range(n)]
-        pending, t, r = [], 0, 0
-        while t < T:
-            while True:
-                job, g, idx = yield from receive_one(workers, pending, f"round {r} collect")
-                table[job.worker].append((job.serial, job.pi, g))
-                ctx.record("received", received_record(job, t, g, idx, True, phase=1, stored=False, round=r))
-                if ready(table):                       # hook 1
-                    trigger = job.worker
-                    break
-                yield from workers.assign(workers.new_job(job.worker, t))
-            todo = set(range(n))
-            while True:
-                rows = [row for row in table if row]
-                xs.append(xs[t] - gamma * table_average([[g for _, _, g in row] for row in rows]))
-                delays = [t - min(pi for _, pi, _ in row) if row else None for row in table]
-                ctx.record("update", {"t": t, "round": r, "phase": 2, "position": n - len(todo) + 1,
-                                      "worker": trigger, "counts": [len(row) for row in table],
-                                      "members": [[s for s, _, _ in row] for row in table],
-                                      "delays": delays, "tau": max(d for d in delays if d is not None)})
-                t += 1
-                ctx.record("x", xs[t])
-                todo.discard(trigger)
-                if t == T:
-                    break
-                yield from workers.assign(workers.new_job(trigger, t))
-                if not todo:
-                    break
-                while True:
-                    job, g, idx = yield from receive_one(workers, pending, f"round {r} update")
-                    if job.worker in todo:
-                        table[job.worker].append((job.serial, job.pi, g))
-                        ctx.record("received", received_record(job, t, g, idx, True, phase=2, stored=False,
-                                                               round=r))
-                        trigger = job.worker
-                        break
-                    if keep_stored:                    # hook 2
-                        stored[job.worker].append((job.serial, job.pi, g))
-                    ctx.record("received", received_record(job, t, g, idx, True, phase=2, stored=True, round=r))
-                    yield from workers.assign(workers.new_job(job.worker, t))
-            if t < T:
-                table, stored = stored, [[] for _ in range(n)]
-                r += 1
-        ctx.record("stored", sorted((w, s) for w, row in enumerate(stored) for s, _, _ in row))
-        yield Output(xs[T])
-    return body
+def _ringleader_server(problem, splits, p, seed, x0, **hooks):
+    """The real Ringleader server with its hooks replaced (``ready``, ``keep_stored``)."""
+    return ringleader.server(problem, splits, p["gamma"], p["T"], p["n"], p["batch"], seed, x0, **hooks)
 
 
 def _n_minus_one_rows(table) -> bool:
@@ -231,7 +175,7 @@ OTHER_WORKERS_DATA = {
     "fedbuff": _system(lambda problem, splits, p, seed, x0: fedbuff.server(problem, splits, p, seed, x0), shift=True),
     "rennala-sgd": _system(_rounds(rennala.rennala_enough, rennala_aggregate, "batch"), shift=True),
     "malenia-sgd": _system(_rounds(malenia.malenia_enough, malenia.malenia_aggregate, "table"), shift=True),
-    "ringleader-asgd": _system(_ringleader_body, shift=True),
+    "ringleader-asgd": _system(_ringleader_server, shift=True),
 }
 for _base, _build in OTHER_WORKERS_DATA.items():
     _variant(_base, f"broken-{_base.split('-')[0]}-other-workers-data",

@@ -84,7 +84,12 @@ from .malenia import table_average
 from .rennala import check_workers, receive_one, received_record, worker_params
 
 
-def server(problem, splits, gamma: float, T: int, n: int, batch: int, seed: int, x0):
+def server(problem, splits, gamma: float, T: int, n: int, batch: int, seed: int, x0, *, ready=all,
+           keep_stored: bool = True):
+    """The Ringleader server.  The keyword hooks are the two lines where implementations go
+    wrong; the defaults are right, and the property suite's broken variants replace them:
+    ``ready(table)`` ends phase 1 (every row filled), ``keep_stored`` keeps the arrivals of
+    workers already updated this round for the next round (no discarded work)."""
 
     def body(ctx):
         xs = [x0.copy()]
@@ -101,25 +106,26 @@ def server(problem, splits, gamma: float, T: int, n: int, batch: int, seed: int,
         t, r = 0, 0
         while t < T:
             # Phase 1 (collect): no update until every row of the table is filled.
-            if all(table):   # impossible: the round's last updater was restarted after its update
+            if ready is all and all(table):   # impossible: the round's last updater restarted after its update
                 raise AssertionError(f"round {r} starts with a full table: phase 1 has no finisher")
             while True:
                 job, g, idx = yield from receive_one(workers, pending, f"round {r} collect")
                 table[job.worker].append((job.serial, job.pi, g))
                 ctx.record("received", received_record(job, t, g, idx, True, phase=1, stored=False, round=r))
-                if all(table):
+                if ready(table):
                     trigger = job.worker
                     break
                 yield from workers.assign(workers.new_job(job.worker, t))     # restart at x_t: nobody idles
             # Phase 2 (update): one update per worker, the one that completed phase 1 first.
             todo = set(range(n))
             while True:
-                xs.append(xs[t] - gamma * table_average([[g for _, _, g in row] for row in table]))
-                delays = [t - min(pi for _, pi, _ in row) for row in table]      # per worker, its oldest entry's
+                xs.append(xs[t] - gamma * table_average([[g for _, _, g in row] for row in table if row]))
+                delays = [t - min(pi for _, pi, _ in row) if row else None      # per worker, its oldest entry's
+                          for row in table]
                 ctx.record("update", {"t": t, "round": r, "phase": 2, "position": n - len(todo) + 1,
                                       "worker": trigger, "counts": [len(row) for row in table],
                                       "members": [[s for s, _, _ in row] for row in table],
-                                      "delays": delays, "tau": max(delays)})
+                                      "delays": delays, "tau": max(d for d in delays if d is not None)})
                 t += 1
                 ctx.record("x", xs[t])
                 todo.discard(trigger)
@@ -136,7 +142,8 @@ def server(problem, splits, gamma: float, T: int, n: int, batch: int, seed: int,
                                                                round=r))
                         trigger = job.worker
                         break
-                    stored[job.worker].append((job.serial, job.pi, g))             # already updated this round
+                    if keep_stored:                                                 # already updated this round
+                        stored[job.worker].append((job.serial, job.pi, g))
                     ctx.record("received", received_record(job, t, g, idx, True, phase=2, stored=True, round=r))
                     yield from workers.assign(workers.new_job(job.worker, t))
             if t < T:                                          # prepare for the next round

@@ -516,7 +516,12 @@ def run_figure(result, path, max_events: int = 400, title: str | None = None) ->
     appears when the trace holds ``"x"`` observations; one curve per process that
     recorded iterates (at most 8), each at most 60 evenly spaced iterates.  The delay
     histogram appears for parameter-server runs (``"received"`` observations with τ_t).
+    Agreement runs (parameters with ``clusters``) get :func:`asyncproof.agreement_plots.run_figure`:
+    the values per round in the plane (d = 2) and the diameter per round against the bound.
     """
+    if "clusters" in (getattr(result, "params", None) or {}):
+        from . import agreement_plots
+        return agreement_plots.run_figure(result, path, title)
     p = _check_path(path)
     trace = result.trace
     _check_space_time_args(trace, "auto", max_events)

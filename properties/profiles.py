@@ -11,22 +11,26 @@ True
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from ..reference.errors import InputError
 
 _SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
              HealthCheck.function_scoped_fixture]
 
+# Hypothesis's "explain" phase re-runs a failing example many times to annotate it; the saved
+# schedule and its replay command say more, and quick/ci searches run several times faster without it
+_PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+
 #: examples per guarantee and algorithm; broken variants get ``BROKEN_FACTOR`` times more to be found
 EXAMPLES = {"quick": 12, "ci": 30, "deep": 400}
 BROKEN_FACTOR = 4
 
 settings.register_profile("quick", max_examples=EXAMPLES["quick"], derandomize=True, database=None,
-                          deadline=None, suppress_health_check=_SUPPRESS, print_blob=False,
+                          deadline=None, phases=_PHASES, suppress_health_check=_SUPPRESS, print_blob=False,
                           report_multiple_bugs=False)
 settings.register_profile("ci", max_examples=EXAMPLES["ci"], derandomize=True, database=None,
-                          deadline=None, suppress_health_check=_SUPPRESS, print_blob=False,
+                          deadline=None, phases=_PHASES, suppress_health_check=_SUPPRESS, print_blob=False,
                           report_multiple_bugs=False)
 settings.register_profile("deep", max_examples=EXAMPLES["deep"], derandomize=False, deadline=None,
                           suppress_health_check=_SUPPRESS, report_multiple_bugs=False)

@@ -1,1 +1,208 @@
-"""Guarantees of serially-equivalent conflict-free parallel SGD (seed 002, CYCLADES-style)."""
+"""Guarantees of serially-equivalent conflict-free parallel SGD (seed 002, CYCLADES-style).
+
+The serial side is computed without the algorithm's books: the data order π is what the
+registered ``sgd`` draws (or reads from ``order``) for the same seed and ``T``, the serial
+iterates x_0 .. x_T are ``sgd``'s (for a constrained problem, the projected step of
+:func:`~asyncproof.reference.shared_memory.hogwild.serial_sgd` on sgd's π), and who touched
+which coordinate when is read off the schedule's event names (``pN read x[v] t=..``,
+``pN add x[v] t=..``).
+
+* ``serial-equivalence``: ``A_parallel(S, π) = A_serial(S, π)`` bit for bit (slide "Serial
+  Equivalence"): the output is SGD's x_T, and every point t read exactly the serial x_t
+  on its support (x̂_t = x_t), whatever the interleaving, batch size and thread count.
+* ``conflicts-in-order``: every two points t1 < t2 of π whose supports share a coordinate v
+  access it in π order: t1's ``add x[v]`` comes before t2's ``read x[v]`` in the schedule;
+  and every point reads and adds each coordinate of its support exactly once.  This is
+  what makes the parallel run serial (Pan et al.: all conflicting updates of a batch on one
+  core, in order; a barrier between batches), checked on the schedule itself.
+
+Vacuity (both): some batch's conflict graph has >= 2 components and one of size >= 2, and
+two threads really interleaved on it (two of its points on different threads in progress at
+the same time).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from hypothesis import strategies as st
+
+from ..reference.baselines._common import start_point
+from ..reference.schedule import run_algorithm
+from ..reference.shared_memory.cyclades import NAME
+from ..reference.shared_memory.hogwild import serial_sgd
+from . import broken_serial_equivalence  # noqa: F401  (registers the broken variants)
+from .baseline_properties import bit_difference, replay_covers
+from .guarantees import Case, Guarantee, register
+from .strategies import seeds, step_sizes
+
+#: small sparse instances with short supports (1 .. 4 coordinates: runs stay short, so a
+#: counterexample shrinks quickly) and enough samples that a batch often splits into several
+#: components (the hard case)
+SMALL = {
+    "sparse-svm": st.fixed_dictionaries({"m": st.integers(6, 10), "d": st.integers(6, 10), "nnz": st.integers(1, 2),
+                                         "seed": st.integers(0, 50)}),
+    "matrix-completion": st.fixed_dictionaries({"n_rows": st.integers(3, 4), "n_cols": st.integers(3, 4),
+                                                "rank": st.just(1), "m": st.integers(3, 6), "seed": st.integers(0, 50)}),
+    "graph-cuts": st.fixed_dictionaries({"nodes": st.integers(6, 8), "m": st.integers(3, 5), "labels": st.just(2),
+                                         "seed": st.integers(0, 50)}),
+}
+
+
+def _draw(data, algorithm: str) -> Case:
+    name = data.draw(st.sampled_from(sorted(SMALL)), label="problem")
+    problem = data.draw(SMALL[name], label="problem params")
+    T = data.draw(st.integers(3, 5), label="T")
+    params = {"gamma": data.draw(step_sizes(), label="gamma"), "T": T,
+              # a batch of 1 or 2 points cannot hold two components one of which has 2 points (the
+              # hard case); tests/test_cyclades.py runs those sizes under many schedules
+              "batch": data.draw(st.integers(3, T), label="batch"),
+              "threads": data.draw(st.integers(2, 3), label="threads"),
+              # "for all data order π (data points can be arbitrarily repeated)": an explicit order
+              # first, so a counterexample shrinks to a short order rather than a search over seeds
+              "order": data.draw(st.one_of(st.lists(st.integers(0, problem["m"] - 1), min_size=1, max_size=T),
+                                           st.none()), label="order")}
+    return Case(algorithm, {"name": name, "params": problem}, params, data.draw(seeds(), label="seed"))
+
+
+# --- the serial side and the schedule's accesses ---------------------------------------------------
+
+_ACCESS = re.compile(r"p(\d+) (read|add) x\[(\d+)\] t=(\d+)")
+
+
+def _serial(result) -> tuple[list[int], list[np.ndarray]]:
+    """(π, [x_0, ..., x_T]) of SGD on the run's problem, seed, T, x0 and order (cached on ``result``)."""
+    if getattr(result, "_serial", None) is None:
+        p, s = result.params, result.schedule
+        sgd = run_algorithm("sgd", problem=s.problem, seed=s.seed,
+                            params={"gamma": p["gamma"], "T": p["T"], "x0": p.get("x0"), "order": p.get("order")})
+        pi = [int(j) for j in sgd.trace.observed("j")]
+        xs = [start_point(result.problem, p)]
+        if result.problem.constrained:
+            for j in pi:
+                xs.append(serial_sgd(result.problem, [j], xs[-1], p["gamma"]))
+        else:
+            xs += [np.asarray(x) for x in sgd.trace.observed("x")]
+        result._serial = (pi, xs)
+    return result._serial
+
+
+def _accesses(result) -> dict[tuple[str, int, int], tuple[int, int]]:
+    """(op, t, v) -> (schedule position, thread) of that access; a repeated access is kept as -1."""
+    out: dict = {}
+    for pos, e in enumerate(result.trace.events):
+        m = _ACCESS.fullmatch(e)
+        if m:
+            key = (m.group(2), int(m.group(4)), int(m.group(3)))
+            out[key] = (-1, -1) if key in out else (pos, int(m.group(1)))
+    return out
+
+
+def _finished(result) -> str | None:
+    tr = result.trace
+    if tr.stopped != "quiescent" or not tr.outputs.get(0):
+        return f"the run did not finish with an output of thread 0 (stopped: {tr.stopped!r})"
+    return None
+
+
+# --- serial-equivalence ----------------------------------------------------------------------------
+
+
+def check_serial_equivalence(result) -> str | None:
+    if msg := _finished(result):
+        return msg
+    pi, xs = _serial(result)
+    recs = sorted(result.trace.observed("sample"), key=lambda r: r["t"])
+    if [r["t"] for r in recs] != list(range(len(pi))):
+        return f"the points processed are t = {[r['t'] for r in recs]}, not 0 .. {len(pi) - 1} once each"
+    for r in recs:
+        t, j = r["t"], r["j"]
+        if j != pi[t]:
+            return f"position t = {t} processed f_{j}, but π_{t} = {pi[t]} (SGD's draw)"
+        diff = bit_difference(r["xhat"], xs[t][result.problem.support(j)], f"x̂_{t} (what point t = {t} read)",
+                              f"the serial x_{t} on its support")
+        if diff:
+            return diff
+    return bit_difference(result.trace.outputs[0][-1], xs[-1], "A_parallel(S, π)", "A_serial(S, π) (SGD on π)")
+
+
+def _threads_interleaved(result) -> bool:
+    """A batch with >= 2 components, one of size >= 2, on which two threads were in progress at once."""
+    span: dict[int, list[int]] = {}                 # t -> [first access, last access, thread]
+    for (op, t, v), (pos, pid) in _accesses(result).items():
+        if pos < 0:                                 # an access made twice (a broken run): no span
+            continue
+        s = span.setdefault(t, [pos, pos, pid])
+        s[0], s[1] = min(s[0], pos), max(s[1], pos)
+    for plan in result.trace.observed("batch"):
+        sizes = [len(c) for c in plan["components"]]
+        if len(sizes) < 2 or max(sizes) < 2:
+            continue
+        ts = [t for t in plan["positions"] if t in span]
+        if any(span[a][2] != span[b][2] and span[a][0] < span[b][1] and span[b][0] < span[a][1]
+               for a in ts for b in ts):
+            return True
+    return False
+
+
+_HARD = "two threads interleaved on a batch with >= 2 components, one of size >= 2"
+
+register(Guarantee(
+    name="serial-equivalence",
+    statement="A_parallel(S, π) = A_serial(S, π): the output is SGD's x_T on the same data order, and every point t "
+              "read the serial x_t on its support, bit for bit, for every interleaving, batch size and thread count",
+    source="seed 002, 'Serial Equivalence' (A_serial(S, π) = A_parallel(S, π)); Pan et al. 2016 (CYCLADES)",
+    algorithms=(NAME,),
+    draw=_draw,
+    check=check_serial_equivalence,
+    hard=_threads_interleaved,
+    hard_case=_HARD,
+    broken={NAME: "broken-cyclades-reorders-component"},
+))
+
+# --- conflicts-in-order ----------------------------------------------------------------------------
+
+
+def check_conflicts_in_order(result) -> str | None:
+    if msg := _finished(result):
+        return msg
+    pi, _ = _serial(result)
+    acc = _accesses(result)
+    supports = [result.problem.support(j).tolist() for j in pi]
+    for t, s in enumerate(supports):
+        for op in ("read", "add"):
+            done = sorted(v for (o, u, v) in acc if o == op and u == t)
+            if done != sorted(s):
+                return f"point t = {t} (f_{pi[t]}) did {op} coordinates {done}, its support is {sorted(s)}"
+            twice = [v for v in s if acc[(op, t, v)][0] < 0]
+            if twice:
+                return f"point t = {t} did {op} x[{twice[0]}] more than once"
+    holders: dict[int, list[int]] = {}              # v -> the points whose support holds v, in π order
+    for t, s in enumerate(supports):
+        for v in s:
+            holders.setdefault(v, []).append(t)
+    for v, ts in sorted(holders.items()):
+        for t1, t2 in zip(ts, ts[1:]):
+            (added, p1), (read, p2) = acc[("add", t1, v)], acc[("read", t2, v)]
+            if read < added:
+                return (f"points t = {t1} < {t2} share x[{v}], but t = {t2} (thread {p2}) read it at step {read}, "
+                        f"before t = {t1} (thread {p1}) added to it at step {added}")
+    return None
+
+
+register(Guarantee(
+    name="conflicts-in-order",
+    statement="points sharing a coordinate access it in data order (the earlier one's add before the later one's "
+              "read), and every point reads and adds each coordinate of its support once",
+    source="seed 002, 'Challenges in Parallel SGD' (conflicts); Pan et al. 2016 (CYCLADES): conflicting updates on "
+           "one core, in order, batches separated",
+    algorithms=(NAME,),
+    draw=_draw,
+    check=check_conflicts_in_order,
+    hard=_threads_interleaved,
+    hard_case=_HARD,
+    broken={NAME: "broken-cyclades-deals-merged-order"},
+))
+
+replay_covers(_draw, NAME)

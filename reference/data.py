@@ -37,6 +37,8 @@ KEY_LSQ_A, KEY_LSQ_X, KEY_LSQ_NOISE = 20, 21, 22
 KEY_LOG_MASK, KEY_LOG_A, KEY_LOG_W, KEY_LOG_NOISE = 30, 31, 32, 33
 KEY_SVM_SUPPORT, KEY_SVM_DATA, KEY_SVM_W, KEY_SVM_NOISE = 40, 41, 42, 43
 KEY_BLOB_CENTERS, KEY_BLOB_LABELS, KEY_BLOB_NOISE = 50, 51, 52
+KEY_MC_ENTRIES, KEY_MC_L, KEY_MC_R, KEY_MC_NOISE, KEY_MC_INIT = 60, 61, 62, 63, 64
+KEY_CUT_EDGES, KEY_CUT_WEIGHTS, KEY_CUT_INIT = 70, 71, 72
 
 
 # ------------------------------------------------------------------------------------------
@@ -119,6 +121,69 @@ def blobs(m: int, p: int, k: int, seed: int, spread: float = 4.0) -> np.ndarray:
     centers = spread * generator(seed, STREAM_DATA, KEY_BLOB_CENTERS).standard_normal((k, p))
     which = generator(seed, STREAM_DATA, KEY_BLOB_LABELS).integers(0, k, size=m)
     return centers[which] + generator(seed, STREAM_DATA, KEY_BLOB_NOISE).standard_normal((m, p))
+
+
+def matrix_completion_data(n_rows: int, n_cols: int, rank: int, m: int, noise: float, seed: int):
+    """``(rows, cols, values, x0)``: ``m`` distinct entries of a planted rank-``rank`` matrix.
+
+    ``M = L* R*^T`` with ``L*``, ``R*`` Gaussian scaled by ``rank^(-1/4)`` (so an entry has
+    variance 1), plus ``noise * N(0, 1)`` per observed entry.  The observed set E (seed 002,
+    "Matrix Completion": "Entries Specified on set E (with |E| = n)") is ``m`` distinct
+    cells drawn uniformly without replacement, kept in the order drawn: sample ``j`` is the
+    ``j``-th cell.  ``x0`` (the factors ``L``, ``R`` stacked row-major) is :func:`factor_start`.
+    """
+    if m > n_rows * n_cols:
+        raise InputError(f"matrix-completion: m = {m} distinct entries do not fit in a "
+                         f"{n_rows} x {n_cols} matrix ({n_rows * n_cols} cells)")
+    cells = generator(seed, STREAM_DATA, KEY_MC_ENTRIES).choice(n_rows * n_cols, size=m, replace=False)
+    rows, cols = (cells // n_cols).astype(np.int64), (cells % n_cols).astype(np.int64)
+    scale = rank ** -0.25
+    Ls = scale * generator(seed, STREAM_DATA, KEY_MC_L).standard_normal((n_rows, rank))
+    Rs = scale * generator(seed, STREAM_DATA, KEY_MC_R).standard_normal((n_cols, rank))
+    values = np.empty(m)
+    for q in range(m):
+        values[q] = K.dot(Ls[rows[q]], Rs[cols[q]])
+    values = values + noise * generator(seed, STREAM_DATA, KEY_MC_NOISE).standard_normal(m)
+    return rows, cols, values, factor_start((n_rows + n_cols) * rank, seed)
+
+
+def factor_start(d: int, seed: int) -> np.ndarray:
+    """``0.1 N(0, I_d)``: a start for factored objectives, for which ``x = 0`` is stationary."""
+    return 0.1 * generator(seed, STREAM_DATA, KEY_MC_INIT).standard_normal(d)
+
+
+def graph_cut_data(nodes: int, edges: int, labels: int, seed: int):
+    """``(u, v, w, x0)``: ``edges`` distinct undirected edges ``u < v`` on ``nodes`` nodes drawn
+    uniformly without replacement (kept in the order drawn), weights uniform in (0, 1], and
+    a start ``x0`` with each node's block uniform on the probability simplex of ``labels``
+    entries (normalised standard exponentials; seed 002, "Graph Cuts": ``1_K^T x_v = 1``,
+    ``x_v >= 0``).
+    """
+    pairs = nodes * (nodes - 1) // 2
+    if edges > pairs:
+        raise InputError(f"graph-cuts: {edges} distinct edges do not fit in a simple graph on {nodes} nodes "
+                         f"(at most {pairs})")
+    flat = generator(seed, STREAM_DATA, KEY_CUT_EDGES).choice(pairs, size=edges, replace=False)
+    # pair number f is (a, b), a < b, in row-major order: row a starts at a (nodes - 1) - a (a - 1) / 2
+    starts = np.array([a * (nodes - 1) - a * (a - 1) // 2 for a in range(nodes)], dtype=np.int64)
+    u = (np.searchsorted(starts, flat, side="right") - 1).astype(np.int64)
+    v = (flat - starts[u] + u + 1).astype(np.int64)
+    w = 1.0 - generator(seed, STREAM_DATA, KEY_CUT_WEIGHTS).random(edges)       # in (0, 1]
+    return u, v, w, simplex_start(nodes, labels, seed)
+
+
+def simplex_start(nodes: int, labels: int, seed: int) -> np.ndarray:
+    """``nodes`` blocks, each uniform on the probability simplex of ``labels`` entries (normalised
+    standard exponentials, summed in index order), row-major."""
+    e = generator(seed, STREAM_DATA, KEY_CUT_INIT).standard_exponential((nodes, labels))
+    x0 = np.empty((nodes, labels))
+    for a in range(nodes):
+        total = 0.0
+        for c in range(labels):
+            total += e[a, c]
+        for c in range(labels):
+            x0[a, c] = e[a, c] / total
+    return x0.ravel()
 
 
 # ------------------------------------------------------------------------------------------

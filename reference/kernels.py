@@ -439,3 +439,160 @@ def kmeans_batch_grad(S, k, idx, x, out):
             out[c * p + a] += x[c * p + a] - S[j, a]
     for a in range(x.shape[0]):
         out[a] = out[a] / idx.shape[0]
+
+
+# ------------------------------------------------------------------------------------------
+# matrix completion (seed 002, "Matrix Completion"): x = (L, R), L = x[:nr r] (nr x r),
+# R = x[nr r:] (nc x r), both row-major; sample j is the observed entry (u, v) = (rows[j], cols[j]):
+# f_j(x) = (L_u . R_v - M_uv)^2 + mu_u[u] ||L_u||^2 + mu_v[v] ||R_v||^2
+
+
+@kernel
+def mc_residual(rows, cols, vals, mu_u, mu_v, nr, r, j, x):
+    """``L_u . R_v - M_uv``, the factors' products summed in index order."""
+    a = rows[j] * r
+    b = nr * r + cols[j] * r
+    t = 0.0
+    for c in range(r):
+        t += x[a + c] * x[b + c]
+    return t - vals[j]
+
+
+@kernel
+def mc_sample_value(rows, cols, vals, mu_u, mu_v, nr, r, j, x):
+    e = mc_residual(rows, cols, vals, mu_u, mu_v, nr, r, j, x)
+    a = rows[j] * r
+    b = nr * r + cols[j] * r
+    ln = 0.0
+    rn = 0.0
+    for c in range(r):
+        ln += x[a + c] * x[a + c]
+        rn += x[b + c] * x[b + c]
+    return e * e + mu_u[rows[j]] * ln + mu_v[cols[j]] * rn
+
+
+@kernel
+def mc_sample_grad_support(rows, cols, vals, mu_u, mu_v, nr, r, j, x, out):
+    """The gradient on the support only: ``out[:r]`` for L_u, ``out[r:2r]`` for R_v (the
+    support's order, since every L coordinate precedes every R coordinate)."""
+    e = mc_residual(rows, cols, vals, mu_u, mu_v, nr, r, j, x)
+    a = rows[j] * r
+    b = nr * r + cols[j] * r
+    mu = mu_u[rows[j]]
+    mv = mu_v[cols[j]]
+    for c in range(r):
+        out[c] = 2.0 * e * x[b + c] + 2.0 * mu * x[a + c]
+        out[r + c] = 2.0 * e * x[a + c] + 2.0 * mv * x[b + c]
+
+
+@kernel
+def mc_sample_grad(rows, cols, vals, mu_u, mu_v, nr, r, j, x, out):
+    g = np.empty(2 * r)
+    mc_sample_grad_support(rows, cols, vals, mu_u, mu_v, nr, r, j, x, g)
+    out[:] = 0.0
+    a = rows[j] * r
+    b = nr * r + cols[j] * r
+    for c in range(r):
+        out[a + c] = g[c]
+        out[b + c] = g[r + c]
+
+
+@kernel
+def mc_batch_value(rows, cols, vals, mu_u, mu_v, nr, r, idx, x):
+    s = 0.0
+    for k in range(idx.shape[0]):
+        s += mc_sample_value(rows, cols, vals, mu_u, mu_v, nr, r, idx[k], x)
+    return s / idx.shape[0]
+
+
+@kernel
+def mc_batch_grad(rows, cols, vals, mu_u, mu_v, nr, r, idx, x, out):
+    # support-only accumulation is the dense sum bit for bit (see svm_batch_grad)
+    g = np.empty(2 * r)
+    out[:] = 0.0
+    for k in range(idx.shape[0]):
+        j = idx[k]
+        mc_sample_grad_support(rows, cols, vals, mu_u, mu_v, nr, r, j, x, g)
+        a = rows[j] * r
+        b = nr * r + cols[j] * r
+        for c in range(r):
+            out[a + c] += g[c]
+            out[b + c] += g[r + c]
+    for q in range(x.shape[0]):
+        out[q] = out[q] / idx.shape[0]
+
+
+# ------------------------------------------------------------------------------------------
+# graph cuts (seed 002, "Graph Cuts"): x = D blocks x_a of K label weights, row-major;
+# sample j is the edge (eu[j], ev[j]) with weight w[j]:  f_j(x) = w_j ||x_u - x_v||_1.
+# Its subgradient is w_j sign(x_u - x_v) on x_u's block and the negative on x_v's, with
+# sign(0) = 0 (an element of the subdifferential of |.| at 0).
+
+
+@kernel
+def cut_sample_value(eu, ev, w, K, j, x):
+    a = eu[j] * K
+    b = ev[j] * K
+    s = 0.0
+    for c in range(K):
+        s += abs(x[a + c] - x[b + c])
+    return w[j] * s
+
+
+@kernel
+def cut_sample_grad(eu, ev, w, K, j, x, out):
+    out[:] = 0.0
+    a = eu[j] * K
+    b = ev[j] * K
+    for c in range(K):
+        t = x[a + c] - x[b + c]
+        g = w[j] if t > 0.0 else (-w[j] if t < 0.0 else 0.0)
+        out[a + c] = g
+        out[b + c] = -g
+
+
+@kernel
+def cut_batch_value(eu, ev, w, K, idx, x):
+    s = 0.0
+    for k in range(idx.shape[0]):
+        s += cut_sample_value(eu, ev, w, K, idx[k], x)
+    return s / idx.shape[0]
+
+
+@kernel
+def cut_batch_grad(eu, ev, w, K, idx, x, out):
+    # support-only accumulation is the dense sum bit for bit (see svm_batch_grad)
+    out[:] = 0.0
+    for k in range(idx.shape[0]):
+        j = idx[k]
+        a = eu[j] * K
+        b = ev[j] * K
+        for c in range(K):
+            t = x[a + c] - x[b + c]
+            g = w[j] if t > 0.0 else (-w[j] if t < 0.0 else 0.0)
+            out[a + c] += g
+            out[b + c] += -g
+    for q in range(x.shape[0]):
+        out[q] = out[q] / idx.shape[0]
+
+
+@kernel
+def simplex_project(y, out):
+    """``out <- argmin_{z >= 0, sum z = 1} ||z - y||_2`` (Held, Wolfe & Crowder 1974; Duchi et al. 2008).
+
+    Sort ``y`` decreasingly into ``s``; ``rho`` is the last index with ``s_i > (sum_{q<=i} s_q - 1)/(i+1)``;
+    ``theta = (sum_{q<=rho} s_q - 1)/(rho+1)`` and ``out = max(y - theta, 0)``.  Partial sums
+    in sorted order, so the result is a function of ``y`` alone, bit for bit.
+    """
+    n = y.shape[0]
+    s = np.sort(y)[::-1]
+    total = 0.0
+    theta = 0.0
+    for i in range(n):
+        total += s[i]
+        t = (total - 1.0) / (i + 1)
+        if s[i] - t > 0.0:
+            theta = t
+    for i in range(n):
+        d = y[i] - theta
+        out[i] = d if d > 0.0 else 0.0

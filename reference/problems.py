@@ -21,9 +21,14 @@ name                      source and definition
                           (under "Examples of Sparse Problems"), in HOGWILD!'s per-sample form
 ``"kmeans"``              seed 003 (003_64bc3d1a200f9b77.txt), Keuper & Pfreundt, "4. Performance"
                           (K-Means, Figures 1 and 8)
+``"matrix-completion"``   seed 002, slide "Matrix Completion": ``f_j = (L_u R_v^T - M_uv)^2 +
+                          mu_u ||L_u||^2 + mu_v ||R_v||^2`` for the observed entry ``j = (u, v)``
+``"graph-cuts"``          seed 002, slide "Graph Cuts": ``f_j = w_uv ||x_u - x_v||_1`` for the edge
+                          ``j = (u, v)``, subject to ``1_K^T x_a = 1, x_a >= 0`` (by projection)
 ========================  ==========================================================================
 
-Seed 002's slide also lists matrix completion and graph cuts; they are not here yet.
+The three sparse problems of seed 002 (sparse SVM, matrix completion, graph cuts) have
+small per-sample supports: ``f = sum_e f_e(x_e)`` with hyperedge ``e`` = ``support(j)``.
 
 Conventions every problem follows:
 
@@ -34,7 +39,13 @@ Conventions every problem follows:
 * ``support(j)``: the sorted coordinates ``f_j`` depends on.  All ``d`` for the dense
   problems; for least squares the nonzeros of ``a_j``; for the sparse SVM the stored
   entries of row ``z_j`` (an explicitly stored zero counts: its coordinate carries a
-  share of the regulariser); for k-means all ``d`` (which centroid is nearest depends on x).
+  share of the regulariser); for k-means all ``d`` (which centroid is nearest depends on x);
+  for matrix completion the ``2 r`` coordinates of ``L_u`` and ``R_v``; for graph cuts the
+  ``2 K`` coordinates of ``x_u`` and ``x_v``.
+* ``constrained``: only graph cuts is; ``project(x)`` is its Euclidean projection onto the
+  constraint set, ``check_feasible(x)`` refuses a point outside it (an :class:`InputError`);
+  ``value``/``grad`` are the finite sum itself, defined everywhere.
+* ``G``: a bound on every ``||grad f_j(x)||`` where one holds for all x (graph cuts), else None.
 * ``subset(idx)`` keeps the *same* ``f_j`` (so ``f`` is the size-weighted mean of the
   workers' ``f_i``, and ``zeta^2`` of seed 001 is measurable), the same ``x0``, and
   recomputes the constants for the samples kept.
@@ -74,8 +85,8 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from . import kernels as K
-from .data import (binary_labels, blobs, file_digest, least_squares_data, load_libsvm, logistic_data,
-                   quadratic_noise, sparse_svm_data)
+from .data import (binary_labels, blobs, factor_start, file_digest, graph_cut_data, least_squares_data, load_libsvm,
+                   logistic_data, matrix_completion_data, quadratic_noise, simplex_start, sparse_svm_data)
 from .errors import InputError
 from .registry import Param
 
@@ -158,6 +169,8 @@ class Problem:
 
     name: str = "problem"
     kernels: Kernels
+    constrained: bool = False           # graph cuts: x must stay in a constraint set (see project)
+    G: float | None = None              # a bound on ||grad f_j(x)|| for every j and x, where known
 
     def _setup(self, arrays: tuple, d: int, m: int, x0: np.ndarray, L: float | None,
                mu: float | None, sigma: float | None) -> None:
@@ -191,6 +204,11 @@ class Problem:
         if bad.size:
             raise InputError(f"{field}[{bad[0]}] = {a[bad[0]]} is not finite")
         return np.ascontiguousarray(a)
+
+    def check_feasible(self, x, field: str = "x") -> np.ndarray:
+        """``x`` checked as by :meth:`check_x`, and inside the constraint set of a constrained problem
+        (graph cuts overrides this); an :class:`InputError` otherwise."""
+        return self.check_x(x, field)
 
     def check_j(self, j) -> int:
         if isinstance(j, bool) or not isinstance(j, (int, np.integer)):
@@ -599,6 +617,242 @@ class KMeans(Problem):
 
 
 # ------------------------------------------------------------------------------------------
+# matrix completion (seed 002)
+
+
+def _index_array(value, field: str, size: int, what: str) -> np.ndarray:
+    a = _int_array(value, field)
+    if a.size == 0:
+        raise InputError(f"{field} is empty: need at least one sample")
+    bad = np.flatnonzero((a < 0) | (a >= size))
+    if bad.size:
+        raise InputError(f"{field}[{bad[0]}] = {a[bad[0]]} is out of range 0 .. {size - 1} ({what} = {size})")
+    return a
+
+
+def _positive_int(value, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InputError(f"{field} must be a positive integer, got {_short(value)}")
+    return int(value)
+
+
+def _weights(value, field: str, n: int, rows: str) -> np.ndarray:
+    a = _float_array(value, field, 1)
+    if a.shape != (n,):
+        raise InputError(f"{field} has {a.shape[0]} entries but there are {n} {rows}")
+    bad = np.flatnonzero(a < 0)
+    if bad.size:
+        raise InputError(f"{field}[{bad[0]}] = {a[bad[0]]} is negative")
+    return a
+
+
+class MatrixCompletion(Problem):
+    """Seed 002's ``minimize_(L, R) sum_((u,v) in E) (L_u R_v^T - M_uv)^2 + mu_u ||L_u||_F^2 +
+    mu_v ||R_v||_F^2``: sample ``j`` is the observed entry ``(u, v) = (rows[j], cols[j])``,
+
+        f_j(x) = (L_u . R_v - M_uv)^2 + mu_u ||L_u||^2 + mu_v ||R_v||^2,
+
+    with ``x = (L, R)``, ``L`` (``n_rows x rank``) then ``R`` (``n_cols x rank``), row-major:
+    ``d = (n_rows + n_cols) rank``; ``support(j)`` is the ``2 rank`` coordinates of ``L_u``
+    and ``R_v``.  ``mu_u``, ``mu_v`` are per row and per column, as on the slide.  Given a
+    single ``mu`` instead, they are HOGWILD!'s choice (Niu et al. 2011, eq. (2.4): the
+    regulariser ``mu/2 (||L||_F^2 + ||R||_F^2)`` split over the entries), scaled by ``m`` since
+    ``f`` is the mean here: ``mu_u = mu m / (2 |E_u|)`` with ``|E_u|`` the entries of row
+    ``u`` (0 for a row with none), likewise ``mu_v``; so ``f = (1/m) sum_j (L_u . R_v -
+    M_uv)^2 + mu/2 (||L||^2 + ||R||^2)`` over the rows and columns that have entries.  A
+    :meth:`subset` keeps ``mu_u``, ``mu_v`` and ``x0``.  Nonconvex: ``L``, ``mu`` are None.
+    ``x0`` defaults to :func:`~.data.factor_start` (``x = 0`` is a stationary point).
+
+    >>> p = MatrixCompletion([0, 1], [1, 0], [2.0, -1.0], n_rows=2, n_cols=2, rank=1, mu=0.0,
+    ...                      x0=[1.0, 1.0, 1.0, 1.0])
+    >>> p.support(0).tolist(), p.value([1.0, 1.0, 1.0, 1.0])        # ((1 - 2)^2 + (1 + 1)^2) / 2
+    ([0, 3], 2.5)
+    """
+
+    name = "matrix-completion"
+    kernels = Kernels(K.mc_sample_value, K.mc_sample_grad, K.mc_batch_value, K.mc_batch_grad)
+
+    def __init__(self, rows, cols, values, n_rows: int, n_cols: int, rank: int, mu: float | None = None,
+                 mu_u=None, mu_v=None, x0=None):
+        n_rows, n_cols = _positive_int(n_rows, "n_rows"), _positive_int(n_cols, "n_cols")
+        rank = _positive_int(rank, "rank")
+        rows = _index_array(rows, "rows", n_rows, "n_rows")
+        cols = _index_array(cols, "cols", n_cols, "n_cols")
+        m = len(rows)
+        if cols.shape != (m,):
+            raise InputError(f"cols has {len(cols)} entries but rows has {m}")
+        values = _float_array(values, "values", 1)
+        if values.shape != (m,):
+            raise InputError(f"values has {len(values)} entries but rows has {m}")
+        if (mu_u is None) != (mu_v is None):
+            raise InputError("give both mu_u and mu_v (per row and per column), or neither")
+        if mu_u is None:
+            mu = _lam(0.1 if mu is None else mu, "mu")
+            mu_u, mu_v = np.zeros(n_rows), np.zeros(n_cols)
+            for counts, out in ((np.bincount(rows, minlength=n_rows), mu_u), (np.bincount(cols, minlength=n_cols), mu_v)):
+                used = counts > 0
+                out[used] = (mu * m) / (2.0 * counts[used])
+        elif mu is not None:
+            raise InputError("give mu or mu_u and mu_v, not both")
+        mu_u = _weights(mu_u, "mu_u", n_rows, "rows (n_rows)")
+        mu_v = _weights(mu_v, "mu_v", n_cols, "columns (n_cols)")
+        d = (n_rows + n_cols) * rank
+        if x0 is None:
+            x0 = factor_start(d, 0)
+        x0 = _float_array(x0, "x0", 1)
+        if x0.shape != (d,):
+            raise InputError(f"x0 has {x0.size} entries, expected (n_rows + n_cols) rank = {d}")
+        self.n_rows, self.n_cols, self.rank = n_rows, n_cols, rank
+        self._setup((rows, cols, values, mu_u, mu_v, n_rows, rank), d, m, x0, L=None, mu=None, sigma=None)
+
+    def support(self, j):
+        rows, cols, r, nr = self.arrays[0], self.arrays[1], self.rank, self.n_rows
+        j = self.check_j(j)
+        u, v = int(rows[j]), int(cols[j])
+        return np.concatenate([np.arange(u * r, (u + 1) * r), np.arange((nr + v) * r, (nr + v + 1) * r)]).astype(np.int64)
+
+    def _restrict(self, idx):
+        rows, cols, values, mu_u, mu_v, nr, r = self.arrays
+        return MatrixCompletion(rows[idx], cols[idx], values[idx], nr, self.n_cols, r, mu_u=mu_u, mu_v=mu_v,
+                                x0=self._x0)
+
+    def _array_params(self):
+        rows, cols, values, mu_u, mu_v, nr, r = self.arrays
+        return {"rows": rows.tolist(), "cols": cols.tolist(), "values": values.tolist(), "n_rows": nr,
+                "n_cols": self.n_cols, "rank": r, "mu_u": mu_u.tolist(), "mu_v": mu_v.tolist(),
+                "x0": self._x0.tolist()}
+
+
+# ------------------------------------------------------------------------------------------
+# graph cuts (seed 002)
+
+#: how far a block's sum may be from 1 (and an entry below 0) on the simplex: rounding, not more
+SIMPLEX_TOL = 1e-9
+
+
+def _on_simplex(x: np.ndarray, nodes: int, labels: int, field: str) -> None:
+    """InputError naming the first block of ``x`` that is off the simplex (sums in index order)."""
+    blocks = x.reshape(nodes, labels)
+    for a in range(nodes):
+        total = 0.0
+        for c in range(labels):
+            total += float(blocks[a, c])
+        if abs(total - 1.0) > SIMPLEX_TOL:
+            raise InputError(f"{field} is off the simplex: node {a}'s block sums to {total:.6g} (must be 1)")
+        low = int(np.argmin(blocks[a]))
+        if blocks[a, low] < -SIMPLEX_TOL:
+            raise InputError(f"{field} is off the simplex: {field}[{a * labels + low}] = {blocks[a, low]:.6g} < 0 "
+                             f"(node {a}, label {low})")
+
+
+class GraphCuts(Problem):
+    """Seed 002's ``minimize_x sum_((u,v) in E) w_uv ||x_u - x_v||_1`` subject to ``1_K^T x_a = 1,
+    x_a >= 0`` for every node ``a``: sample ``j`` is the edge ``(u, v) = edges[j]``,
+
+        f_j(x) = w_uv ||x_u - x_v||_1,
+
+    with ``x`` the ``nodes`` blocks ``x_a`` of ``labels = K`` entries, row-major (``d = nodes K``);
+    ``support(j)`` is the ``2K`` coordinates of ``x_u`` and ``x_v``.  The subgradient is ``w_uv
+    sign(x_u - x_v)`` on ``x_u``'s block and its negative on ``x_v``'s, with ``sign(0) = 0``.
+
+    The constraint is kept **by projection** (``constrained = True``): :meth:`project` maps every
+    block to its Euclidean projection onto the simplex (:func:`~.kernels.simplex_project`),
+    :meth:`project_support` only the blocks of one sample, and :meth:`check_feasible` refuses a
+    point off the simplex (a block sum farther than ``SIMPLEX_TOL`` from 1, or an entry below
+    ``-SIMPLEX_TOL``) as an :class:`InputError`; the start ``x0`` must be feasible.  ``value``
+    and the gradients are the finite sum itself, defined at every x (an algorithm's noisy
+    reads may lie off the simplex).  Readings: the slide shows no terminal nodes, so the
+    minimum is 0 at every constant labelling (the multiway-cut LP fixes terminals; the
+    slide's objective is kept as it is).  A self-loop ``(u, u)`` is refused: its support
+    would hold ``x_u``'s coordinates twice.  Convex, nonsmooth: ``L``, ``mu`` are None;
+    ``G = sqrt(2K) max w`` bounds every ``||grad f_j||``.  ``x0`` defaults to
+    :func:`~.data.simplex_start` with seed 0.
+
+    >>> p = GraphCuts([[0, 1]], [2.0], nodes=2, labels=2, x0=[1.0, 0.0, 0.25, 0.75])
+    >>> p.support(0).tolist(), p.value(p.x0), p.sample_grad(p.x0, 0).tolist()
+    ([0, 1, 2, 3], 3.0, [2.0, -2.0, -2.0, 2.0])
+    >>> p.check_feasible([1.0, 0.0, 0.5, 0.75])
+    Traceback (most recent call last):
+    ...
+    asyncproof.reference.errors.InputError: x is off the simplex: node 1's block sums to 1.25 (must be 1)
+    """
+
+    name = "graph-cuts"
+    kernels = Kernels(K.cut_sample_value, K.cut_sample_grad, K.cut_batch_value, K.cut_batch_grad)
+    constrained = True
+
+    def __init__(self, edges, weights, nodes: int, labels: int, x0=None):
+        nodes, labels = _positive_int(nodes, "nodes"), _positive_int(labels, "labels")
+        try:
+            e = np.asarray(edges)
+        except (TypeError, ValueError):
+            raise InputError(f"edges must be a list of [u, v] node pairs, got {_short(edges)}") from None
+        if e.ndim != 2 or e.shape[1] != 2 or e.shape[0] == 0:
+            raise InputError(f"edges must be a non-empty list of [u, v] node pairs, got shape {e.shape}")
+        if e.dtype.kind not in "iu":
+            raise InputError(f"edges must hold integer node numbers, got dtype {e.dtype}")
+        eu = _index_array(e[:, 0], "edges[:, 0] (u)", nodes, "nodes")
+        ev = _index_array(e[:, 1], "edges[:, 1] (v)", nodes, "nodes")
+        loops = np.flatnonzero(eu == ev)
+        if loops.size:
+            q = int(loops[0])
+            raise InputError(f"edge {q} = ({eu[q]}, {ev[q]}) is a self-loop: its support would hold the "
+                             f"coordinates of x_{eu[q]} twice")
+        m = len(eu)
+        w = _weights(weights, "weights", m, "edges")
+        self.nodes, self.labels = nodes, labels
+        d = nodes * labels
+        x0 = simplex_start(nodes, labels, 0) if x0 is None else _float_array(x0, "x0", (1, 2)).ravel()
+        if x0.shape != (d,):
+            raise InputError(f"x0 has {x0.size} entries, expected nodes * labels = {nodes} * {labels} = {d}")
+        _on_simplex(x0, nodes, labels, "x0")
+        self._setup((eu, ev, w, labels), d, m, x0, L=None, mu=None, sigma=None)
+        self.G = math.sqrt(2 * labels) * float(w.max())
+
+    def support(self, j):
+        eu, ev, _, K_ = self.arrays
+        j = self.check_j(j)
+        a, b = sorted((int(eu[j]), int(ev[j])))
+        return np.concatenate([np.arange(a * K_, (a + 1) * K_), np.arange(b * K_, (b + 1) * K_)]).astype(np.int64)
+
+    def check_feasible(self, x, field: str = "x") -> np.ndarray:
+        """``x`` (checked as by :meth:`check_x`) if every block is on the simplex, else InputError."""
+        x = self.check_x(x, field)
+        _on_simplex(x, self.nodes, self.labels, field)
+        return x
+
+    def project(self, x) -> np.ndarray:
+        """Every block projected onto the simplex (a new array)."""
+        x = self.check_x(x)
+        out = np.empty(self.d)
+        K_ = self.labels
+        for a in range(self.nodes):
+            K.simplex_project(x[a * K_:(a + 1) * K_], out[a * K_:(a + 1) * K_])
+        return out
+
+    def project_support(self, j, y) -> np.ndarray:
+        """``y`` holds values of ``support(j)`` (in its order): the blocks of ``x_u`` and ``x_v``
+        projected onto the simplex, in the same order (a new array)."""
+        K_ = self.labels
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        if y.shape != (2 * K_,):
+            raise InputError(f"y has shape {y.shape}, expected ({2 * K_},): the support of an edge")
+        out = np.empty(2 * K_)
+        K.simplex_project(y[:K_], out[:K_])
+        K.simplex_project(y[K_:], out[K_:])
+        return out
+
+    def _restrict(self, idx):
+        eu, ev, w, K_ = self.arrays
+        return GraphCuts(np.stack([eu[idx], ev[idx]], axis=1), w[idx], self.nodes, K_, x0=self._x0)
+
+    def _array_params(self):
+        eu, ev, w, K_ = self.arrays
+        return {"edges": [[int(a), int(b)] for a, b in zip(eu, ev)], "weights": w.tolist(), "nodes": self.nodes,
+                "labels": K_, "x0": self._x0.tolist()}
+
+
+# ------------------------------------------------------------------------------------------
 # the registry
 
 
@@ -672,6 +926,23 @@ def _build_svm(seed, m, d, nnz, lam):
     return SparseSVM(indptr, indices, data, y, d, lam), {"seed": seed, "m": m, "d": d, "nnz": nnz, "lam": lam}
 
 
+def _build_mc(seed, n_rows, n_cols, rank, m, noise, mu):
+    if (n_rows + n_cols) * rank > _MAX_ENTRIES:
+        raise InputError(f"matrix-completion: (n_rows + n_cols) rank = {(n_rows + n_cols) * rank} unknowns, "
+                         f"more than the limit {_MAX_ENTRIES}")
+    rows, cols, values, x0 = matrix_completion_data(n_rows, n_cols, rank, m, noise, seed)
+    return MatrixCompletion(rows, cols, values, n_rows, n_cols, rank, mu=mu, x0=x0), \
+        {"seed": seed, "n_rows": n_rows, "n_cols": n_cols, "rank": rank, "m": m, "noise": noise, "mu": mu}
+
+
+def _build_cuts(seed, nodes, m, labels):
+    if nodes * labels > _MAX_ENTRIES:
+        raise InputError(f"graph-cuts: nodes * labels = {nodes * labels} unknowns, more than the limit {_MAX_ENTRIES}")
+    u, v, w, x0 = graph_cut_data(nodes, m, labels, seed)
+    return GraphCuts(np.stack([u, v], axis=1), w, nodes, labels, x0=x0), \
+        {"seed": seed, "nodes": nodes, "m": m, "labels": labels}
+
+
 def _build_kmeans(seed, m, p, k):
     if m < k:
         raise InputError(f"kmeans: k = {k} centroids start at the first k samples, but m = {m}")
@@ -728,6 +999,35 @@ _KINDS: dict[str, _Kind] = {
         _params(_arr("S", "m x p samples"), Param("k", int, None, "number of centroids"),
                 _arr("x0", "k x p starting centroids")),
         ("S", "k"), lambda S, k, x0=None: KMeans(S, k, x0)),
+    "matrix-completion": _Kind(
+        "seed 002: sum over observed (u,v) of (L_u.R_v - M_uv)^2 + mu_u ||L_u||^2 + mu_v ||R_v||^2 (HOGWILD!'s "
+        "mu_u = mu m/(2|E_u|)); planted rank-r M; params n_rows=20, n_cols=15, rank=2, m=80 entries, noise=0.1, "
+        "mu=0.1, seed=0",
+        _params(_SEED, _int_param("n_rows", 20, 1, "rows of M (users)"),
+                _int_param("n_cols", 15, 1, "columns of M (items)"), _int_param("rank", 2, 1, "rank r of L, R"),
+                _int_param("m", 80, 1, "observed entries |E| (samples)"),
+                _float_param("noise", 0.1, "standard deviation of the noise on an observed entry"),
+                _float_param("mu", 0.1, "regularisation mu: mu_u = mu m / (2 |E_u|), likewise mu_v")),
+        _build_mc,
+        _params(_arr("rows", "row u of each observed entry"), _arr("cols", "column v of each observed entry"),
+                _arr("values", "observed M_uv"), Param("n_rows", int, None, "rows of M"),
+                Param("n_cols", int, None, "columns of M"), Param("rank", int, None, "rank r"),
+                _float_param("mu", None, "one mu for HOGWILD!'s mu_u, mu_v"), _arr("mu_u", "per-row mu_u"),
+                _arr("mu_v", "per-column mu_v"), _arr("x0", "start (L then R, row-major)")),
+        ("rows", "cols", "values", "n_rows", "n_cols", "rank"),
+        lambda rows, cols, values, n_rows, n_cols, rank, mu=None, mu_u=None, mu_v=None, x0=None: MatrixCompletion(
+            rows, cols, values, n_rows, n_cols, rank, mu=mu, mu_u=mu_u, mu_v=mu_v, x0=x0)),
+    "graph-cuts": _Kind(
+        "seed 002: sum over edges (u,v) of w_uv ||x_u - x_v||_1, each x_a on the simplex of K labels (kept by "
+        "projection); random graph, w in (0,1]; params nodes=30, m=60 edges, labels=3, seed=0",
+        _params(_SEED, _int_param("nodes", 30, 2, "nodes D of the graph"),
+                _int_param("m", 60, 1, "edges |E| (samples)"), _int_param("labels", 3, 1, "labels K per node")),
+        _build_cuts,
+        _params(_arr("edges", "list of [u, v] node pairs"), _arr("weights", "edge weights w_uv >= 0"),
+                Param("nodes", int, None, "number of nodes"), Param("labels", int, None, "labels K"),
+                _arr("x0", "start on the simplex (nodes x labels)")),
+        ("edges", "weights", "nodes", "labels"),
+        lambda edges, weights, nodes, labels, x0=None: GraphCuts(edges, weights, nodes, labels, x0)),
 }
 
 

@@ -187,3 +187,9 @@ def test_experiment_subcommand_is_the_experiments_command(tmp_path, capsys):
     assert all(name in out for name in experiments.EXPERIMENTS)
     assert main(["experiment", "heterogeneous-compute", "--quick", "--jobs", "1", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "heterogeneous-compute.png").exists() and (tmp_path / "heterogeneous-compute.md").exists()
+
+
+def test_model_lists_keep_their_commas():
+    from asyncproof.cli import _kv
+    assert _kv(["f=2,crashable=[3,4],recovery=true", "tau=3"], "model") == \
+        {"f": "2", "crashable": "[3,4]", "recovery": "true", "tau": "3"}

@@ -15,7 +15,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from asyncproof.reference.errors import InputError
-from asyncproof.reference.problems import (PROBLEM_HELP, PROBLEMS, KMeans, LeastSquares, Logistic, Problem,
+from asyncproof.reference.problems import (PROBLEM_HELP, PROBLEMS, GraphCuts, KMeans, LeastSquares, Logistic, Problem,
                                            Quadratic, SparseSVM, make_problem)
 
 # small instances of every problem, away from the defaults where that exercises more code
@@ -25,6 +25,8 @@ SMALL = {
     "logistic": dict(m=15, d=4, density=0.7, lam=0.2, seed=3),
     "sparse-svm": dict(m=15, d=8, nnz=3, lam=0.05, seed=4),
     "kmeans": dict(m=12, p=2, k=3, seed=5),
+    "matrix-completion": dict(n_rows=5, n_cols=4, rank=2, m=12, noise=0.2, mu=0.3, seed=6),
+    "graph-cuts": dict(nodes=6, m=9, labels=3, seed=7),
 }
 NAMES = sorted(SMALL)
 CACHE: dict[str, Problem] = {}
@@ -56,6 +58,11 @@ def away_from_kinks(p: Problem, x: np.ndarray, gap: float = 1e-3) -> bool:
             dist = np.sort(((W - s) ** 2).sum(axis=1))
             if k > 1 and dist[1] - dist[0] < gap:
                 return False
+    if isinstance(p, GraphCuts):                # |x_u - x_v| has a kink at 0, coordinate by coordinate
+        eu, ev, _, labels = p.arrays
+        X = x.reshape(-1, labels)
+        if np.any(np.abs(X[eu] - X[ev]) < gap):
+            return False
     return True
 
 
@@ -466,7 +473,7 @@ def test_bad_data_is_an_input_error_naming_the_field(build, match):
 
 
 BAD_PARAMS = [
-    ("foo", {}, "unknown problem 'foo'; known: kmeans, least-squares, logistic, quadratic, sparse-svm"),
+    ("foo", {}, "unknown problem 'foo'; known: graph-cuts, kmeans, least-squares, logistic, matrix-completion, quadratic, sparse-svm"),
     ("quadratic", {"dd": 3}, "unknown parameter 'dd' = 3; known: seed, d, cond, sigma, m"),
     ("quadratic", {"sigma": -1.0}, "sigma must be finite and >= 0, got -1.0"),
     ("quadratic", {"sigma": 0.5}, "sigma = 0.5 needs m >= 2"),

@@ -1,1 +1,387 @@
-"""HOGWILD! at coordinate granularity (seed 002)."""
+"""HOGWILD! at coordinate granularity: atomic adds, racy read-modify-writes, or locks.
+
+Seed 002 (002_34168ee93540180b.txt), slides "HOGWILD! 2011" and "HOGWILD! as noisy SGD"
+(the pseudo-code), "Convergence Rates for Hogwild!" (bounded overlap τ, the perturbed
+iterates), "Challenges in Parallel SGD" ("Approach 1: Coordinate or Lock", "Approach 2:
+Don't Care (Lock-free Async.)").  Papers: Niu, Recht, Ré & Wright, "HOGWILD!: A Lock-Free
+Approach to Parallelizing Stochastic Gradient Descent", NIPS 2011 (Algorithm 1); Mania,
+Pan, Papailiopoulos, Recht, Ramchandran & Jordan, "Perturbed Iterate Analysis for
+Asynchronous Stochastic Optimization", SIAM J. Optim. 2017.
+
+Each of the ``n`` cores is one engine process; the shared memory is ``d`` cells, and every
+access to a cell is one atomic step chosen by the adversary.
+
+=========================================  =================================================
+slide ("Each processor in parallel")       here (``core``)
+=========================================  =================================================
+sample function f_i                        the ``sample`` step: the run's k-th sampling,
+                                           s_k drawn from the key ``(seed, STREAM_SAMPLER, k)``
+                                           (SGD's draw of iteration k); enabled only while
+                                           the bounded-overlap rule allows (below)
+x = read shared memory                     one ``read x[v] k=K`` step per coordinate v of the
+                                           support of f_{s_k}, in increasing order: x̂_k
+g = −γ · ∇f_i(x)                           a job on the core's worker ``w<core>``:
+                                           ``g = −γ ∇f_{s_k}(x̂_k)`` on the support
+for v in the support of f do               per coordinate, in increasing order:
+    x_v ← x_v + g_v                        ``atomic``: one ``add x[v]`` step (fetch-and-add);
+                                           ``racy``: ``load x[v]`` then ``store x[v]`` (what a
+                                           plain ``x[v] += g`` compiles to: updates can be lost);
+                                           ``lock``: ``write x[v]`` under the coordinate's lock
+=========================================  =================================================
+
+The three write modes are three registered algorithms, ``hogwild-atomic``,
+``hogwild-racy`` and ``hogwild-lock``, not one with a ``mode`` parameter: their guarantees
+differ (the RAM-content identity holds for atomic adds, updates are never lost with atomic
+adds or locks, and are lost under some schedules of the racy mode), so ``asyncproof
+verify`` shows one row per mode and guarantee, and ``asyncproof list`` says what each does.
+
+**Bounded overlap τ** (slide "Convergence Rates for Hogwild!": "no more than τ samples
+processed, while a core is processing one").  Sample k is *in progress* from its ``sample``
+step to its last write (``lock``: its ``unlock`` step); two samples *overlap* when they
+are in progress at the same time, and the overlap of a sample is the number of samples it
+overlaps.  The engine's :class:`~asyncproof.reference.engine.Model` bounds delays of
+messages and jobs, which is not this, so the rule is enforced here, as the enabling
+condition of the ``sample`` step (a ``Receive`` that consumes nothing and is enabled only
+while its condition holds): a core may start a new sample only while every sample in
+progress has overlap < τ.  The new sample overlaps every sample in progress, so after it
+starts all overlaps are still <= τ; ``tau = 0`` makes the run serial.  The adversary still
+chooses every step among the enabled ones.  Consequence used by the perturbed-iterate
+view: if samples i < k overlap, every sample sampled between them overlaps i too, so
+k − i <= τ (the slide's window "i >= k − τ", "i <= k + τ").
+
+**The perturbed-iterate view** (slide "HOGWILD! as noisy SGD").  ``s_k`` is the k-th
+*sampled* data point (k counts ``sample`` steps, as the slide's "Def: s_k is the k-th
+sampled data point"; Mania et al. discuss other orderings, e.g. by the time of the
+first read, and Leblond et al. 2017 order by the end of the reads).  The serial iterates
+are ``x_{k+1} = x_k + g_k``, ``g_k = −γ ∇f_{s_k}(x̂_k)``, summed in k order, and x̂_k is
+what sample k read.  Every sample records ``"sample"``: its ``k``, ``j`` = s_k, ``core``,
+``support``, ``xhat`` (x̂_k on the support, in its order), ``grad`` = ∇f_{s_k}(x̂_k) and ``g``
+(the update written) on the support; the core that completes the last sample records
+``"perturbed"``: x_k on the support of s_k for every k, computed from x_0 and the recorded
+``g`` in k order, and outputs the RAM.  Outside its support x̂_k is not read; it is taken
+to be x_k there (∇f_{s_k} does not depend on those coordinates), so the lecture's identity
+``x̂_k − x_k = Σ_{i=k−τ, i≠k}^{k+τ} γ S_i^k ∇f_{s_i}(x̂_i)`` is about the support.  Every
+access to memory records ``"mem"``: ``(op, k, v, value)`` with op one of ``read``,
+``add``, ``load``, ``store``, ``write``, and the value read or written.
+
+Readings and deviations (each tested in ``tests/test_hogwild.py``):
+
+* **Reads are of the support, one coordinate at a time** (the issue's coordinate
+  granularity; the slide's "x = read shared memory" reads the whole vector, but
+  coordinates outside the support cannot change ∇f_{s_k}).  A read is not atomic across
+  coordinates: x̂_k can mix values no memory state ever held (Mania et al.: "x̂_k may not
+  be equal to any x_j").
+* **The slide's g is the scaled step** ``−γ ∇f_i(x)``, and records keep its name ``g``.
+  For a constrained problem (``problem.constrained``: graph cuts), the step is the
+  projected one, ``g = P(x̂ − γ ∇f_i(x̂)) − x̂`` on the support (P = projection of the two
+  nodes' blocks onto the simplex), and what is written is that ``g``, added like any
+  other: with races the memory can leave the simplex; ``metrics`` report the loss at
+  the projected output and the distance from the simplex.  Niu et al. give no
+  projection in Algorithm 1; this is the usual projected reading.
+* **Lock mode** ("Approach 1: Coordinate or Lock") is per-coordinate two-phase
+  locking: lock every coordinate of the support in increasing order (a ``lock`` step
+  enabled only while the lock is free: no deadlock), read, compute, write, release all
+  in one ``unlock`` step.  Conflicting samples are serialised, others run in parallel.
+* The gradient is a job (``start``, ``finish``, then the core receives it), so the
+  timed adversary can give cores compute times; the read of sample k is complete when
+  its job starts.
+* Cores are not bound to data: any core may draw any sample (shared memory).  ``T``
+  counts samples over all cores; a core stops at its ``sample`` step once T have been
+  drawn.
+
+>>> from asyncproof.reference.schedule import run_algorithm
+>>> r = run_algorithm("hogwild-atomic", params={"n": 2, "T": 6, "tau": 1}, seed=3, adversary="random:seed=1")
+>>> r.metrics["max_overlap"] <= 1, len(r.trace.observed("sample"))
+(True, 6)
+>>> r.trace.events[:3]
+['p0 receive sample [0 msgs]', 'p0 read x[4] k=0', 'p0 read x[9] k=0']
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..baselines._common import gamma_param, start_point, x0_param
+from ..engine import Local, Output, ProcessSpec, Receive, System, compute
+from ..errors import InputError
+from ..registry import Algorithm, Param, at_least, register
+from ..rng import draw_batch
+from .conflict import supports_of
+
+MODES = ("atomic", "racy", "lock")
+_WRITE_OP = {"atomic": "add", "lock": "write"}
+
+
+def sample_of(seed: int, k: int, m: int) -> int:
+    """s_k: the sample of the run's k-th sampling, SGD's draw of iteration k."""
+    return int(draw_batch(seed, k, m, 1)[0])
+
+
+def sample_step(problem, j: int, support: np.ndarray, xhat: np.ndarray, gamma: float):
+    """``(∇f_j(x̂) on the support, the slide's g on the support)``: g = −γ ∇f_j(x̂), or for a
+    constrained problem the projected step P(x̂ − γ ∇f_j(x̂)) − x̂ (x̂ given on the support)."""
+    x = np.zeros(problem.d)
+    x[support] = xhat
+    grad = problem.sample_grad(x, j)[support]
+    if problem.constrained:
+        return grad, problem.project_support(j, xhat - gamma * grad) - xhat
+    return grad, -(gamma * grad)
+
+
+@dataclass
+class SharedMemory:
+    """The RAM (``x``) and the run's books: the sampling counter k, the samples in progress
+    with their overlap counts, the coordinate locks, and what finished samples recorded."""
+    x: np.ndarray
+    T: int
+    tau: int | None
+    slack: int = 0                      # broken variants only: the overlap rule's off-by-one
+    next_k: int = 0
+    in_progress: dict = field(default_factory=dict)      # k -> overlap so far
+    locks: dict = field(default_factory=dict)            # coordinate -> k holding its lock
+    finished: dict = field(default_factory=dict)         # k -> its "sample" record
+
+    def may_sample(self) -> bool:
+        """The ``sample`` step's enabling condition: every sample in progress has overlap < τ
+        (or T samples are drawn: the step then lets the core stop)."""
+        if self.next_k >= self.T or self.tau is None:
+            return True
+        return all(c < self.tau + self.slack for c in self.in_progress.values())
+
+    def begin(self) -> int:
+        k = self.next_k
+        self.next_k += 1
+        for a in self.in_progress:
+            self.in_progress[a] += 1
+        self.in_progress[k] = len(self.in_progress)
+        return k
+
+    def end(self, k: int, record: dict) -> None:
+        del self.in_progress[k]
+        self.finished[k] = record
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """The lines a broken variant changes (``properties/broken_shared_memory.py``); the
+    defaults are HOGWILD!'s."""
+    read: Callable | None = None        # (mem, v, cache) -> value read; default mem.x[v]
+    write_base: Callable | None = None  # (mem, v, xhat_v) -> value the update is added to (atomic/lock)
+    shared_buffer: bool = False         # the update is read at write time from one buffer all cores share
+
+
+def core(problem, supports, mem: SharedMemory, gamma: float, seed: int, mode: str, pid: int, x0: np.ndarray,
+         hooks: Hooks = Hooks(), buffer: np.ndarray | None = None):
+    """One core: ``while`` samples remain, sample, read, compute, write (the slide, line by line)."""
+    read = hooks.read or (lambda mem, v, cache: mem.x[v])
+    write_base = hooks.write_base or (lambda mem, v, xhat_v: mem.x[v])
+
+    def body(ctx):
+        cache: dict = {}
+        while True:
+            # sample function f_i: enabled only while the bounded-overlap rule allows
+            yield Receive(until=lambda ms: mem.may_sample(), match=lambda m: False, label="sample")
+            if mem.next_k >= mem.T:
+                return
+            k = mem.begin()
+            sampled_at = ctx.step
+            j = sample_of(seed, k, problem.m)
+            support = supports[j]
+            if mode == "lock":             # in increasing coordinate order: no deadlock
+                for v in sorted(support):
+                    yield Receive(until=lambda ms, v=int(v): v not in mem.locks, match=lambda m: False,
+                                  label=f"lock x[{v}] k={k}")
+                    mem.locks[int(v)] = k
+            # x = read shared memory: the support, one coordinate at a time
+            xhat = np.empty(len(support))
+            for q, v in enumerate(support):
+                yield Local(f"read x[{v}] k={k}")
+                xhat[q] = read(mem, int(v), cache)
+                ctx.record("mem", ("read", k, int(v), float(xhat[q])))
+            # g = −γ ∇f_i(x)
+            grad, g = yield from compute(f"w{pid}", f"grad f_{j} k={k}",
+                                         lambda j=j, support=support, xhat=xhat.copy():
+                                         _job(problem, j, support, xhat, gamma, buffer))
+            # for v in the support of f: x_v ← x_v + g_v
+            update = (lambda q, v: buffer[v]) if hooks.shared_buffer else (lambda q, v, g=g: g[q])
+            for q, v in enumerate(support):
+                v = int(v)
+                if mode == "racy":
+                    yield Local(f"load x[{v}] k={k}")
+                    loaded = mem.x[v]
+                    ctx.record("mem", ("load", k, v, float(loaded)))
+                    yield Local(f"store x[{v}] k={k}")
+                    mem.x[v] = loaded + update(q, v)
+                    ctx.record("mem", ("store", k, v, float(mem.x[v])))
+                else:
+                    yield Local(f"{_WRITE_OP[mode]} x[{v}] k={k}")
+                    mem.x[v] = write_base(mem, v, xhat[q]) + update(q, v)
+                    ctx.record("mem", (_WRITE_OP[mode], k, v, float(mem.x[v])))
+            if mode == "lock":
+                yield Local(f"unlock k={k}")
+                for v in support:
+                    del mem.locks[int(v)]
+            record = {"k": k, "j": j, "core": pid, "support": [int(v) for v in support], "xhat": xhat,
+                      "grad": grad, "g": g, "sampled_at": sampled_at, "done_at": ctx.step}
+            mem.end(k, record)
+            ctx.record("sample", record)
+            if len(mem.finished) == mem.T:
+                ctx.record("perturbed", serial_iterates(x0, [mem.finished[i] for i in range(mem.T)]))
+                yield Output(mem.x.copy())
+    return body
+
+
+def _job(problem, j, support, xhat, gamma, buffer):
+    grad, g = sample_step(problem, j, support, xhat, gamma)
+    if buffer is not None:          # broken variants only: one gradient buffer for all cores
+        buffer[:] = 0.0
+        buffer[support] = g
+    return grad, g
+
+
+def serial_iterates(x0: np.ndarray, records: list[dict]) -> list[np.ndarray]:
+    """x_k on the support of s_k, for k = 0 .. T-1: x_{k+1} = x_k + g_k, in k order."""
+    x = np.array(x0, dtype=np.float64)
+    out = []
+    for r in records:
+        s = np.asarray(r["support"], dtype=np.int64)
+        out.append(x[s].copy())
+        x[s] = x[s] + r["g"]
+    return out
+
+
+def build(problem, params, seed, mode: str, hooks: Hooks = Hooks(), slack: int = 0):
+    if mode not in MODES:
+        raise InputError(f"unknown HOGWILD! write mode {mode!r}; known: {', '.join(MODES)}")
+    try:
+        x0 = problem.check_feasible(start_point(problem, params), "x0")
+    except InputError as e:
+        raise InputError(f"hogwild-{mode}: {e}") from None
+    supports = supports_of(problem)
+    mem = SharedMemory(x0.copy(), params["T"], params["tau"], slack=slack)
+    buffer = np.zeros(problem.d) if hooks.shared_buffer else None
+    return System([ProcessSpec(core(problem, supports, mem, params["gamma"], seed, mode, p, x0, hooks, buffer))
+                   for p in range(params["n"])], seed=seed)
+
+
+# --------------------------------------------------------------------------------------------
+# reading a run: overlaps, lost updates, the perturbed view, the serial run, metrics
+
+
+def samples(trace) -> list[dict]:
+    """The ``"sample"`` records in k order."""
+    return sorted(trace.observed("sample"), key=lambda r: r["k"])
+
+
+def overlaps(trace) -> dict[int, set]:
+    """k -> the samples that were in progress at some step while k was (from the steps recorded)."""
+    recs = samples(trace)
+    out = {r["k"]: set() for r in recs}
+    for a in recs:
+        for b in recs:
+            if a["k"] < b["k"] and b["sampled_at"] < a["done_at"]:
+                out[a["k"]].add(b["k"])
+                out[b["k"]].add(a["k"])
+    return out
+
+
+def lost_updates(trace) -> list[tuple[int, int]]:
+    """``(i, v)`` for every update of coordinate v by sample i that the memory no longer holds:
+    it landed between another sample's ``load`` and ``store`` of v, which overwrote it."""
+    writes: dict[int, list[tuple[int, int]]] = {}       # v -> [(position, k)] of its writes
+    loaded_at: dict[tuple[int, int], int] = {}
+    lost = []
+    for pos, (op, k, v, _) in enumerate(trace.observed("mem")):
+        if op == "load":
+            loaded_at[(k, v)] = pos
+        elif op in ("store", "add", "write"):
+            if op == "store":
+                lost += [(i, v) for p, i in writes.get(v, []) if p > loaded_at[(k, v)]]
+            writes.setdefault(v, []).append((pos, k))
+    return lost
+
+
+def serial_sgd(problem, js: list[int], x0: np.ndarray, gamma: float) -> np.ndarray:
+    """Serial SGD on the samples ``js`` (the same step rule: projected for a constrained problem)."""
+    x = np.array(x0, dtype=np.float64)
+    for j in js:
+        s = problem.support(j)
+        _, g = sample_step(problem, j, s, x[s], gamma)
+        x[s] = x[s] + g
+    return x
+
+
+def noise_terms(trace, gamma: float) -> list[float]:
+    """Per sample k, the asynchrony noise ``γ ⟨x̂_k − x_k, ∇f_{s_k}(x̂_k)⟩`` (slide "Asynchrony
+    Noise"; on the support, the only coordinates where ∇f_{s_k} is nonzero)."""
+    recs = samples(trace)
+    per = trace.observed("perturbed")
+    if not per:
+        return []
+    return [gamma * float(np.dot(r["xhat"] - xk, r["grad"])) for r, xk in zip(recs, per[-1])]
+
+
+def metrics(trace, problem, params) -> dict:
+    m = {"steps": len(trace.events), "stopped": trace.stopped}
+    outs = [o for out in trace.outputs.values() for o in out]
+    recs = samples(trace)
+    m["samples"] = len(recs)
+    if recs:
+        ov = overlaps(trace)
+        m["max_overlap"] = max(len(s) for s in ov.values())
+        m["noisy_reads"] = sum(1 for r, xk in zip(recs, (trace.observed("perturbed") or [[]])[-1])
+                               if not np.array_equal(r["xhat"], xk))
+    m["lost_updates"] = len(lost_updates(trace))
+    if not outs:
+        m["finished"] = False
+        return m
+    x = np.asarray(outs[-1], dtype=np.float64)
+    m["finished"] = True
+    if problem.constrained:
+        xp = problem.project(x)
+        m["infeasibility"] = float(math.sqrt(float(np.sum((x - xp) ** 2))))
+        x = xp
+    m["loss"] = float(problem.value(x))
+    serial = serial_sgd(problem, [r["j"] for r in recs], start_point(problem, params), params["gamma"])
+    if problem.constrained:
+        serial = problem.project(serial)
+    m["dist_to_serial"] = float(math.sqrt(float(np.sum((x - serial) ** 2))))
+    noise = noise_terms(trace, params["gamma"])
+    if noise:
+        m["mean_noise"] = float(np.mean(np.abs(noise)))
+    if x.size <= 6:
+        m["x"] = [float(v) for v in x]
+    return m
+
+
+PARAMS = {
+    "gamma": gamma_param(),
+    "T": Param("T", int, 50, "number of samples k = 0 .. T-1, over all cores", at_least(1, "T (samples)")),
+    "n": Param("n", int, 4, "cores: processes sampling and updating in parallel", at_least(1, "n (cores)")),
+    "tau": Param("tau", int, None, "bounded overlap τ: a sample overlaps at most τ others (default: unbounded)",
+                 at_least(0, "tau (bounded overlap)")),
+    "x0": x0_param(),
+}
+
+_SUMMARY = {
+    "atomic": "HOGWILD!, atomic adds: per-coordinate reads, x_v += g_v as one fetch-and-add",
+    "racy": "HOGWILD!, racy x_v += g_v: load then store per coordinate, so updates can be lost",
+    "lock": "HOGWILD! baseline 'coordinate or lock': per-coordinate locks over the support, in order",
+}
+
+ALGORITHMS = {mode: register(Algorithm(
+    name=f"hogwild-{mode}",
+    summary=_SUMMARY[mode],
+    source="seed 002, slides 'HOGWILD! 2011', 'HOGWILD! as noisy SGD', 'Convergence Rates for Hogwild!'; "
+           "Niu et al. 2011, Algorithm 1; Mania et al. 2017",
+    params=PARAMS,
+    build=lambda problem, params, seed, mode=mode: build(problem, params, seed, mode),
+    metrics=metrics,
+    default_problem="sparse-svm",
+    max_steps=lambda p: 10_000_000,
+    family="shared-memory",
+)) for mode in MODES}

@@ -1,0 +1,237 @@
+"""Cluster approximate agreement: MidExtremes rounds over the cluster's shared array A, with skipping.
+
+Seed 000 (``000_3f5163bcd896752f.txt``), slides "MDAA within a Cluster" ("An array **A**
+of ⟨value, round#⟩ for each cluster"; "Ensures constant contraction within O(1)
+rounds") and "Skipping"; MidExtremes after Függer and Nowak (DISC 2018).
+
+==========================================  ==========================================================
+the slide, line by line                     :func:`cluster_agreement`
+==========================================  ==========================================================
+``r ← 1 ; A[i] ← ⟨x, r⟩``                   ``r = 1``; ``yield Write(A[i], (x, r))``
+``while r < constant do``                   ``while r < rounds:``
+``let rmax be the largest round number      ``view = yield Collect(A)``: one ``Read`` per register,
+in A``                                      in index order, which the adversary can interleave with
+                                            other processes' writes; ``rmax = max(rounds read)``
+``if r = rmax then``                        ``if r == rmax:``
+``X ← values in A with round rmax``         ``X = [v for v, rd in view if rd == rmax]``
+``A[i] ← ⟨MidExtremes(X), r+1⟩``            ``yield Write(A[i], (mid_extremes(X), r + 1))``
+``r ← r + 1``                               ``r += 1``
+``else r ← rmax``  (skipping)               ``r = rmax``
+``return some xj s.t. A[j] = ⟨xj, r+1⟩``    :func:`returned_value`: the own value if A[i] holds
+                                            round r, else the lowest j of the last view with round r
+==========================================  ==========================================================
+
+Readings of the slide (each tested in ``tests/test_agreement.py``):
+
+* **The return line.**  When the loop ends, r = constant, and no register ever holds a
+  round above ``constant`` (round r + 1 is written only while r < constant), so "A[j] =
+  ⟨x_j, r+1⟩" cannot mean the final r: it is the r of the last iteration, before ``r ← r
+  + 1``.  We return a value of the final round r = constant: the process's own, if its
+  last write was of round r; otherwise (it skipped to r) the value of the lowest j
+  holding round r in its last view, which exists because rmax = r there.  No extra
+  collect is taken.  With ``constant = 1`` the loop never runs and x itself is returned.
+* **X excludes a skipped process's own old value**: after ``r ← rmax`` its own register
+  holds an older round, so the next MidExtremes is over the others' round-rmax values.
+* **The collect** is not atomic (seed: shared read/write registers, no snapshot): the
+  view mixes reads from different moments.  Every view that leads to a MidExtremes of
+  round r contains the *first* value written with round r (its writer wrote before any
+  process at round r started that collect, and registers never go back), the common
+  point on which the contraction bound rests (``proofs/claims/agreement_contraction.py``).
+* **Recovery** (slide "Recovery through Skipping"): the registers are shared memory and
+  survive a crash, and the input is the process's non-volatile input.  A recovered
+  process (``resume=True``) reads its own register first: if it holds ⟨v, r⟩ it resumes
+  the loop at round r (the next collect skips it forward if the others moved on);
+  only if it is still empty does it start from ``A[i] ← ⟨x, 1⟩``.  So no register ever
+  moves a round backwards (the ``agreement-recovery`` property; its broken variant
+  restarts from round 1).
+* **The MidExtremes tie-break** is :mod:`~asyncproof.reference.agreement.midextremes`'s.
+
+Recorded (``ctx.record``): ``"input"`` (x_i), ``"write"`` after each write ``{"inst", "c",
+"j", "round", "x", "view"}`` (``view``: the rounds read, 0 for an empty register, ``None``
+for the input write), ``"skip"`` ``{"inst", "c", "from", "to"}``, ``"cluster_output"``
+``{"inst", "c", "round", "from"}`` and, for the registered algorithm, ``"decide"`` (the
+output :class:`~.provenance.Point`, with its weights).
+
+Under round-robin every process sees all three inputs; the diameter is realised by (4, 0)
+and (0, 2), so everybody writes (2, 1) in round 2 and returns it.  Under PCT the first
+process runs alone to the last round with its own input, and the others skip to it:
+
+>>> from asyncproof import run_algorithm
+>>> params = {"clusters": [3], "T": 3, "inputs": [[0.0, 0.0], [4.0, 0.0], [0.0, 2.0]]}
+>>> r = run_algorithm("cluster-agreement", params=params)
+>>> [o[-1].tolist() for _, o in sorted(r.trace.outputs.items())], r.metrics["skips"]
+([[2.0, 1.0], [2.0, 1.0], [2.0, 1.0]], 0)
+>>> r = run_algorithm("cluster-agreement", params=params, adversary="pct:seed=3")
+>>> [o[-1].tolist() for _, o in sorted(r.trace.outputs.items())], r.metrics["skips"]
+([[4.0, 0.0], [4.0, 0.0], [4.0, 0.0]], 2)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+from ..engine import Collect, Output, ProcessSpec, Read, System, Write
+from ..registry import Algorithm, Param, at_least, register
+from .cluster_model import Clusters, Member, agreement_inputs, cluster_params
+from .midextremes import diameter, mid_extremes
+from .provenance import Point, input_point
+
+#: the in-cluster contraction constant every round of MidExtremes guarantees, in any dimension:
+#: diam(V_{r+1}) <= sqrt(6/7) diam(V_r) (derived and checked in proofs/claims/agreement_contraction.py)
+KAPPA_CLUSTER = math.sqrt(6.0 / 7.0)
+
+
+def _entries(view) -> list[tuple[Point | None, int]]:
+    """A collect's reads as (point, round), round 0 for an empty register (⟨⊥, 0⟩)."""
+    return [(None, 0) if e is None else (e[0], int(e[1])) for e in view]
+
+
+def returned_value(me: Member, r: int, own_round: int, own: Point, view) -> tuple[Point, int]:
+    """"return some x_j s.t. A[j] = ⟨x_j, r⟩" (see the readings): own value first, else the lowest j."""
+    if own_round == r or view is None:
+        return own, me.index
+    for j, (p, rd) in enumerate(_entries(view)):
+        if rd == r:
+            return p, j
+    raise AssertionError(f"p{me.pid} ended at round {r} without seeing a value of round {r}")
+
+
+def cluster_agreement(ctx, me: Member, x: Point, A: tuple[str, ...], rounds: int, inst: int = 0,
+                      resume: bool = False, mid: Callable = mid_extremes, sync: Callable | None = None):
+    """The slide's process (``yield from``): returns the output :class:`Point`.
+
+    ``A``: the cluster's register names, A[me.index] being this process's; ``rounds``:
+    the slide's ``constant``; ``inst``: the instance (the MDAA round) the records name;
+    ``resume``: recovering from a crash (resume at the own register's round).  ``mid``
+    and ``sync`` are hooks of the broken variants (another pair; a barrier after each
+    write, ``yield from sync(ctx, me, r)``); the slide has neither.
+    """
+    i = me.index
+    own, r = None, 0
+    if resume:
+        cell = yield Read(A[i])
+        if cell is not None:
+            own, r = cell[0], int(cell[1])
+    if own is None:
+        own, r = x, 1                                             # r ← 1 ; A[i] ← ⟨x, r⟩
+        yield Write(A[i], (own, r))
+        _record_write(ctx, me, inst, r, own, None)
+        if sync is not None:
+            yield from sync(ctx, me, r)
+    own_round, view = r, None
+    while r < rounds:                                             # while r < constant do
+        view = yield Collect(A)
+        entries = _entries(view)
+        rmax = max(rd for _, rd in entries)                       # the largest round number in A
+        if r == rmax:
+            X = [p for p, rd in entries if rd == rmax]            # values in A with round rmax
+            own = mid(X)
+            yield Write(A[i], (own, r + 1))                       # A[i] ← ⟨MidExtremes(X), r+1⟩
+            _record_write(ctx, me, inst, r + 1, own, [rd for _, rd in entries])
+            r += 1
+            if sync is not None:
+                yield from sync(ctx, me, r)
+            own_round = r
+        else:
+            ctx.record("skip", {"inst": inst, "c": me.cluster, "from": r, "to": rmax})
+            r = rmax                                              # skipping
+    out, j = returned_value(me, r, own_round, own, view)
+    ctx.record("cluster_output", {"inst": inst, "c": me.cluster, "round": r, "from": j})
+    return out
+
+
+def _record_write(ctx, me: Member, inst: int, r: int, p: Point, view) -> None:
+    ctx.record("write", {"inst": inst, "c": me.cluster, "j": me.index, "round": r, "x": p.x, "view": view})
+
+
+# --------------------------------------------------------------------------------------
+# the registered algorithm: every cluster runs one instance on its processes' inputs
+
+
+def build(problem, params, seed, agreement=cluster_agreement, initial=None, recover_resumes: bool = True):
+    """``agreement``, ``initial`` (the registers' initial value, ⟨⊥, 0⟩) and ``recover_resumes``
+    (a recovered process resumes from its register) are the hooks the broken variants
+    replace; the defaults are the slide's."""
+    clusters = Clusters.parse(params["clusters"])
+    X = agreement_inputs(problem, params, seed)
+    n, T = clusters.n, params["T"]
+
+    def process(pid: int, resume: bool):
+        me = Member.of(clusters, pid)
+
+        def body(ctx, checkpoint=None):
+            ctx.record("input", X[pid])
+            x = input_point(X[pid], pid, n, params["provenance"])
+            out = yield from agreement(ctx, me, x, clusters.array(me.cluster), T, resume=resume)
+            ctx.record("decide", out)
+            yield Output(out.x)
+        return body
+
+    specs = [ProcessSpec(process(p, False), recover=process(p, recover_resumes)) for p in range(n)]
+    registers = {name: initial for c in range(len(clusters.members)) for name in clusters.array(c)}
+    return System(specs, registers=registers, seed=seed)
+
+
+def recorded_inputs(trace) -> list:
+    """x_0 .. x_{n-1} as the processes recorded them (``"input"``, once per start)."""
+    xs = {}
+    for _, pid, key, v in trace.observations:
+        if key == "input":
+            xs.setdefault(pid, v)
+    return [xs[p] for p in sorted(xs)]
+
+
+def in_cluster_values(trace) -> dict:
+    """V[(inst, c, round)]: every value written to a cluster's array with that round number."""
+    V: dict = {}
+    for w in trace.observed("write"):
+        V.setdefault((w["inst"], w["c"], w["round"]), []).append(w["x"])
+    return V
+
+
+def round_factors(trace) -> list[float]:
+    """diam(V_{k+1}) / diam(V_k) of every instance, cluster and round k with diam(V_k) > 0."""
+    V = in_cluster_values(trace)
+    out = []
+    for (inst, c, k), vals in sorted(V.items()):
+        nxt = V.get((inst, c, k + 1))
+        if nxt and diameter(vals) > 0:
+            out.append(diameter(nxt) / diameter(vals))
+    return out
+
+
+def metrics(trace, problem, params):
+    """The diameters are per cluster (each runs its own instance), the largest over the clusters."""
+    clusters = Clusters.parse(params["clusters"])
+    X = recorded_inputs(trace)
+    outs = {p: o[-1] for p, o in trace.outputs.items() if o}
+    d_in = max(diameter([X[p] for p in c]) for c in clusters.members)
+    d_out = max((diameter([outs[p] for p in c if p in outs]) for c in clusters.members), default=math.nan)
+    return {"outputs": len(outs), "diameter_in": d_in, "diameter_out": d_out if outs else math.nan,
+            "worst_factor": max(round_factors(trace), default=0.0), "kappa": KAPPA_CLUSTER,
+            "skips": len(trace.observed("skip")), "crashes": len(trace.crashed)}
+
+
+def rounds_param(default: int) -> Param:
+    return Param("T", int, default, "the slide's constant: in-cluster rounds (>= 1)", at_least(1, "T (rounds)"))
+
+
+def check(problem, params) -> None:
+    agreement_inputs(problem, params, 0)
+
+
+PARAMS = {**cluster_params([3]), "T": rounds_param(4)}
+
+ALGORITHM = register(Algorithm(
+    name="cluster-agreement",
+    summary="cluster approximate agreement: MidExtremes rounds on the cluster's registers, with skipping",
+    source="seed 000, slide 'MDAA within a Cluster' (and 'Skipping', 'Recovery through Skipping')",
+    params=PARAMS,
+    build=build,
+    metrics=metrics,
+    default_problem="quadratic",
+    max_steps=lambda p: 4 * Clusters.parse(p["clusters"]).n * (p["T"] + 2) * (Clusters.parse(p["clusters"]).n + 2) + 1000,
+    check=check,
+    family="agreement",
+))

@@ -1,0 +1,404 @@
+"""Multi-dimensional approximate agreement (MDAA) across clusters: rounds of cluster agreement,
+a message to all, a wait for a represented majority, an Aggregate rule; skipping and recovery.
+
+Seed 000 (``000_3f5163bcd896752f.txt``), slides "Multi-Dimensional AA in the Cluster-Based
+Model" (two versions: "messages representing a majority of processes"; "A process
+**represents** all processes in its cluster"), "Skipping" (step 5), "Recovery through
+Skipping", "Back to Overall MDAA" ("Can pick ε to ensure q-contraction in O(log q) rounds").
+
+==============================================  ==============================================================
+the slides                                      :meth:`MDAA.agree`
+==============================================  ==============================================================
+For round r = 1 ... R:                          ``while r <= R:``
+1. z_r = ClusterApproximateAgreement(y_r)       ``z = yield from cluster_agreement(..., A of (cluster, r), K)``
+2. Send ⟨r, z_r⟩ to all processes                ``yield Broadcast((r, z), tag=f"round {r}")`` (itself included)
+3. Wait to receive round r messages             ``yield Receive(until=...)`` until the senders of round r
+   representing a majority of processes            represent more than n/2 processes (:meth:`Clusters.majority`)
+4. y_{r+1} = Aggregate(received values)         ``y = aggregate(values of that round, by sender pid)``
+5. If received round r' messages, r' > r,       ... or of a round r' > r: then y_{r'+1} = Aggregate(round r'
+   then skip to round r'                           values) and r ← r' + 1
+(return)                                        ``yield Output(y_{R+1})``
+Recovery through skipping: non-volatile          ``Checkpoint`` of (r, y_r, z_r) after steps 1 and 4; a recovered
+memory checkpoints the current status             process resumes from it, asks for help, and skips forward
+==============================================  ==============================================================
+
+Readings (each tested in ``tests/test_agreement_mdaa.py``):
+
+* **A majority of processes, not of clusters.**  The first slides wait for messages
+  "representing a majority of processes"; "Skipping" and "Back to Overall MDAA" write "from
+  a majority of clusters".  Both intersect pairwise, but they need different fault
+  assumptions: with clusters [3, 1, 1], one correct process in the first cluster
+  represents 3 of 5 processes and suffices for the first reading, not for the second.  We
+  follow the first (and the issue); the second is the broken variant
+  ``broken-mdaa-majority-of-clusters`` of the termination guarantee.
+* **Which messages are aggregated.**  All round-r values received when the wait ends
+  (possibly more than a bare majority), one per sender (the first one it sent: a
+  recovered process re-sends the same checkpointed z_r), ordered by sender pid, never
+  by arrival.
+* **Skipping (step 5)** happens when round-r' messages *representing a majority* have
+  arrived (the later "Distributed SGD Algorithm" slide: "received **enough** messages for
+  round t' > t").  The skipping process computes y_{r'+1} = Aggregate(round-r' values), as
+  any process finishing round r' does, so skipping never injects a stale value; it takes
+  the most advanced such round.  The mistake of skipping with the old value is the
+  broken variant ``broken-mdaa-skip-keeps-value`` of q-contraction.
+* **Recovery.**  The engine loses a crashed process's inbox (volatile), so a recovered
+  process may have lost the very messages it waits for, after the others finished.  It
+  therefore broadcasts a help request (tag ``help``) on recovery, and every process
+  answers it, also after deciding, with the last round message it sent; the process then
+  skips to any round whose messages represent a majority.  Without the request a
+  recovered process can wait forever (tested).  Finished processes stay as responders
+  blocked on a ``Receive``, which keeps the run quiescent.
+* **R from q.**  With MidExtremes as Aggregate, one round contracts the diameter of the
+  y's by κ(ε) = √3 δ* + ε, δ* = (√(14 − 2ε²) − 2√3 ε)/7, where ε = √(6/7)^(K−1) bounds the
+  spread of a cluster's outputs after K in-cluster rounds (relative to its inputs).  So R
+  = ⌈ln q / (2 ln κ(ε))⌉ rounds give q-contraction of the squared diameter: O(log 1/q)
+  rounds for fixed ε.  With the average, κ(ε) = 1 − (1 − ε)/n.  Derivations:
+  ``proofs/claims/agreement_contraction.py``.  A user's rule has no known constant: give T.
+
+Process-level API (for algorithms that run agreement inside their own processes, e.g. the
+decentralized SGD of a later issue): build an :class:`MDAA` for the clusters, add its
+:meth:`MDAA.registers` to the system, and call ``y = yield from spec.agree(ctx, me, x)``
+with ``x`` a :class:`~.provenance.Point` (``input_point``); give each instance its own
+``name`` so that registers and message tags of successive calls do not mix.
+
+Recorded: ``"input"``; ``"round"`` r (entering round r), ``"aggregate"`` ``{"r" (the round
+aggregated), "from" (the round the process was in), "senders", "skip", "y"}``, ``"help"`` on
+recovery, ``"decide"`` (the output :class:`~.provenance.Point`, with its weights); and the
+cluster agreement's ``"write"``, ``"skip"``, ``"cluster_output"`` with ``inst`` = the MDAA round.
+
+Round-robin, clusters [2, 1]: the first cluster agrees on (1, 0), the second is (0, 4)
+alone; everybody hears all three round-1 messages and MidExtremes gives (0.5, 2):
+
+>>> from asyncproof import run_algorithm
+>>> res = run_algorithm("mdaa", params={"clusters": [2, 1], "T": 2, "K": 2,
+...                     "inputs": [[0.0, 0.0], [2.0, 0.0], [0.0, 4.0]]})
+>>> [o[-1].tolist() for _, o in sorted(res.trace.outputs.items())]
+[[0.5, 2.0], [0.5, 2.0], [0.5, 2.0]]
+>>> inner_rounds_for(0.25), rounds_for(1e-3, 19, "midextremes", 5)     # ε = 0.25: K = 19, R = 80
+(19, 80)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..engine import Broadcast, Checkpoint, Output, ProcessSpec, Receive, Send, System
+from ..errors import InputError
+from ..registry import Algorithm, Param, at_least, register
+from .cluster_agreement import KAPPA_CLUSTER, cluster_agreement, recorded_inputs
+from .cluster_model import Clusters, Member, agreement_inputs, cluster_params
+from .midextremes import RULES, apply_rule, diameter, resolve_rule, rule_name
+from .provenance import Point, input_point
+
+# --------------------------------------------------------------------------------------
+# the contraction constants and R from q
+
+
+def cluster_precision(K: int) -> float:
+    """ε: a cluster's outputs after K rounds are within ε times its inputs' diameter, ε = √(6/7)^(K−1)."""
+    return KAPPA_CLUSTER ** (K - 1)
+
+
+def kappa_round(rule, eps: float, n: int) -> float | None:
+    """The per-round contraction of the y's' diameter for ``rule`` with cluster precision ε (None: unknown)."""
+    name = rule if isinstance(rule, str) else None
+    if name == "midextremes":
+        delta = (math.sqrt(14.0 - 2.0 * eps * eps) - 2.0 * math.sqrt(3.0) * eps) / 7.0
+        return min(1.0, math.sqrt(3.0) * delta + eps)
+    if name == "average":
+        return min(1.0, 1.0 - (1.0 - eps) / n)
+    return None
+
+
+def rounds_for(q: float, K: int, rule, n: int) -> int:
+    """R = ⌈ln q / (2 ln κ)⌉: rounds after which max ||y_i − y_j||² <= q max ||x_i − x_j||²."""
+    if not (isinstance(q, (int, float)) and 0.0 < q < 1.0):
+        raise InputError(f"q must be in (0, 1), got {q!r}")
+    kappa = kappa_round(rule, cluster_precision(K), n)
+    if kappa is None:
+        raise InputError(f"aggregate rule {rule_name(rule)!r} has no known contraction constant: give T (the rounds R)")
+    if kappa >= 1.0:
+        raise InputError(f"K = {K} in-cluster round(s) give cluster precision ε = {cluster_precision(K):.3g}, "
+                         f"and rule {rule_name(rule)!r} then contracts nothing per round: take K >= 2")
+    return max(1, math.ceil(math.log(q) / (2.0 * math.log(kappa)) - 1e-12))
+
+
+def inner_rounds_for(eps: float) -> int:
+    """K = 1 + ⌈ln ε / ln √(6/7)⌉: the in-cluster rounds that bring a cluster within ε."""
+    if not (isinstance(eps, (int, float)) and 0.0 < eps < 1.0):
+        raise InputError(f"eps (the in-cluster precision) must be in (0, 1), got {eps!r}")
+    return 1 + max(0, math.ceil(math.log(eps) / math.log(KAPPA_CLUSTER) - 1e-12))
+
+
+# --------------------------------------------------------------------------------------
+# the process
+
+
+def majority_of_processes(clusters: Clusters, senders) -> bool:
+    return clusters.majority(senders)
+
+
+def rule_aggregate(rule):
+    """Aggregate(received values) by ``rule``, the values ordered by sender pid."""
+    def aggregate(points, senders):
+        return apply_rule(rule, points)
+    return aggregate
+
+
+@dataclass
+class MDAA:
+    """One MDAA instance: the clusters, R rounds of K in-cluster rounds, the Aggregate rule.
+
+    ``enough``, ``aggregate``, ``on_skip``, ``restart`` and ``ask_help`` are the lines where
+    implementations go wrong; the defaults are the slides' (and, for ``ask_help``, this
+    module's reading of recovery), and the broken variants and tests replace them.
+    """
+    clusters: Clusters
+    R: int
+    K: int
+    rule: object = "midextremes"
+    name: str = ""
+    enough: Callable = majority_of_processes
+    aggregate: Callable | None = None
+    on_skip: Callable | None = None       # (y_r, aggregated y) -> the value to continue with
+    restart: bool = False                 # recover from round 1 instead of the checkpoint
+    ask_help: bool = True                 # a recovered process asks for the others' last messages
+    agreement: Callable = cluster_agreement
+    _rule: Callable = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self._rule = resolve_rule(self.rule)
+        if self.aggregate is None:
+            self.aggregate = rule_aggregate(self._rule)
+
+    # names ---------------------------------------------------------------------------------
+    def tag(self, what: str) -> str:
+        return f"{self.name} {what}" if self.name else what
+
+    def array(self, cluster: int, r: int) -> tuple[str, ...]:
+        return tuple((f"{self.name}." if self.name else "") + a for a in self.clusters.array(cluster, r))
+
+    def registers(self, initial=None) -> dict:
+        """Every register of this instance (one array per cluster and round), all ⟨⊥, 0⟩."""
+        return {a: initial for r in range(1, self.R + 1) for c in range(len(self.clusters.members))
+                for a in self.array(c, r)}
+
+    # messages ------------------------------------------------------------------------------
+    def _parse(self, m):
+        """("help", None) | ("round", (r, Point)) | None for a message of another instance."""
+        if m.tag == self.tag("help"):
+            return "help", None
+        prefix = self.tag("round ")
+        if m.tag.startswith(prefix) and m.src_pid is not None and m.job is None:
+            r, z = m.payload
+            return "round", (int(r), z)
+        return None
+
+    def _mine(self, m) -> bool:
+        return self._parse(m) is not None
+
+    def best_round(self, got: dict, r: int) -> int | None:
+        """The most advanced round r' >= r whose messages represent a majority (or None)."""
+        ok = [rr for rr, by in got.items() if rr >= r and self.enough(self.clusters, by)]
+        return max(ok) if ok else None
+
+    def _would_be_ready(self, got: dict, r: int, messages) -> bool:
+        senders = {rr: set(by) for rr, by in got.items()}
+        for m in messages:
+            kind, body = self._parse(m)
+            if kind == "help":
+                return True
+            senders.setdefault(body[0], set()).add(m.src_pid)
+        return self.best_round(senders, r) is not None
+
+    # the algorithm -------------------------------------------------------------------------
+    def agree(self, ctx, me: Member, x: Point, resume: dict | None = None):
+        """The slides' loop for process ``me`` with input ``x``; returns (y_{R+1}, last message sent).
+
+        ``resume``: the last checkpoint of a recovered process (``{}`` if it never
+        checkpointed), or ``None`` on a first start.
+        """
+        state = resume if resume and not self.restart else {}
+        r = state.get("r", 1)
+        y = state.get("y", x)
+        z = state.get("z")
+        last = state.get("last")
+        recovering = resume is not None
+        if recovering and r <= self.R and self.ask_help:
+            ctx.record("help", {"r": r})
+            yield Broadcast(("help", r), tag=self.tag("help"), include_self=False)
+        got: dict[int, dict[int, Point]] = {}
+        while r <= self.R:                                                  # for round r = 1 .. R
+            ctx.record("round", r)
+            if z is None:                                                   # 1. z_r = ClusterAA(y_r)
+                z = yield from self.agreement(ctx, me, y, self.array(me.cluster, r), self.K, inst=r,
+                                              resume=recovering and not self.restart)
+                yield Checkpoint({"r": r, "y": y, "z": z, "last": last})
+            recovering = False
+            yield Broadcast((r, z), tag=self.tag(f"round {r}"))              # 2. send ⟨r, z_r⟩ to all
+            last = (r, z)
+            rr = None
+            while rr is None:                                               # 3. wait for a majority
+                msgs = yield Receive(until=lambda ms, r=r: self._would_be_ready(got, r, ms), match=self._mine,
+                                     label=self.tag(f"round {r}"))
+                for m in msgs:
+                    kind, body = self._parse(m)
+                    if kind == "help":
+                        if last is not None:
+                            yield Send(m.src_pid, last, tag=self.tag(f"round {last[0]}"))
+                    elif body[0] >= r:
+                        got.setdefault(body[0], {}).setdefault(m.src_pid, body[1])
+                rr = self.best_round(got, r)
+            senders = sorted(got[rr])                                       # 4./5. Aggregate, maybe skip
+            new = self.aggregate([got[rr][s] for s in senders], senders)
+            if rr > r and self.on_skip is not None:
+                new = self.on_skip(y, new)
+            ctx.record("aggregate", {"r": rr, "from": r, "senders": senders, "skip": rr > r, "y": new.x})
+            y, r, z = new, rr + 1, None
+            got = {k: v for k, v in got.items() if k >= r}
+            yield Checkpoint({"r": r, "y": y, "z": None, "last": last})
+        return y, last
+
+    def respond(self, ctx, last):
+        """After deciding: answer help requests with the last round message, forever (blocked otherwise)."""
+        while True:
+            msgs = yield Receive(until=lambda ms: any(self._parse(m)[0] == "help" for m in ms),
+                                 match=self._mine, label=self.tag("help requests"))
+            for m in msgs:
+                if self._parse(m)[0] == "help" and last is not None:
+                    yield Send(m.src_pid, last, tag=self.tag(f"round {last[0]}"))
+
+
+# --------------------------------------------------------------------------------------
+# the registered algorithm
+
+
+def resolve(params: dict, n: int) -> tuple[int, int]:
+    """(R, K) of a run: K from ``K`` or ``eps``; R from ``T`` or from ``q``."""
+    K = params["K"] if params.get("K") is not None else inner_rounds_for(params["eps"])
+    R = params["T"] if params.get("T") is not None else rounds_for(params["q"], K, params["rule"], n)
+    return R, K
+
+
+def spec_of(params: dict, **hooks) -> MDAA:
+    clusters = Clusters.parse(params["clusters"])
+    R, K = resolve(params, clusters.n)
+    return MDAA(clusters, R, K, params["rule"], **hooks)
+
+
+def build(problem, params, seed, **hooks):
+    spec = spec_of(params, **hooks)
+    X = agreement_inputs(problem, params, seed)
+    n = spec.clusters.n
+
+    def process(pid: int, recovering: bool):
+        me = Member.of(spec.clusters, pid)
+
+        def body(ctx, checkpoint=None):
+            ctx.record("input", X[pid])
+            if recovering and checkpoint is not None and checkpoint.get("done") and not spec.restart:
+                last = checkpoint["last"]
+            else:
+                x = input_point(X[pid], pid, n, params["provenance"])
+                y, last = yield from spec.agree(ctx, me, x, resume=(checkpoint or {}) if recovering else None)
+                ctx.record("decide", y)
+                yield Output(y.x)
+                yield Checkpoint({"done": True, "last": last})
+            yield from spec.respond(ctx, last)
+        return body
+
+    specs = [ProcessSpec(process(p, False), recover=process(p, True)) for p in range(n)]
+    return System(specs, registers=spec.registers(), seed=seed)
+
+
+def mdaa_values(trace) -> dict[int, list]:
+    """Y[r]: the y_r values computed (inputs for r = 1, then every aggregate of round r − 1)."""
+    Y = {1: list(recorded_inputs(trace))}
+    for a in trace.observed("aggregate"):
+        Y.setdefault(a["r"] + 1, []).append(a["y"])
+    return Y
+
+
+def mdaa_factors(trace) -> list[float]:
+    """diam(Y_{r+1}) / diam(Y_r) for every round with diam(Y_r) > 0."""
+    Y = mdaa_values(trace)
+    return [diameter(Y[r + 1]) / diameter(Y[r]) for r in sorted(Y) if r + 1 in Y and diameter(Y[r]) > 0]
+
+
+def metrics(trace, problem, params):
+    from .cluster_agreement import round_factors
+    n = Clusters.parse(params["clusters"]).n
+    R, K = resolve(params, n)
+    outs = [o[-1] for _, o in sorted(trace.outputs.items()) if o]
+    d_in = diameter(recorded_inputs(trace))
+    d_out = diameter(outs) if outs else math.nan
+    kappa = kappa_round(params["rule"], cluster_precision(K), n)
+    return {"outputs": len(outs), "R": R, "K": K, "eps": cluster_precision(K),
+            "kappa_round": kappa if kappa is not None else math.nan,
+            "q_guaranteed": kappa ** (2 * R) if kappa is not None else math.nan,
+            "diameter_in": d_in, "diameter_out": d_out,
+            "contraction": (d_out / d_in) ** 2 if d_in > 0 and outs else 0.0,
+            "worst_round": max(mdaa_factors(trace), default=0.0),
+            "worst_in_cluster": max(round_factors(trace), default=0.0),
+            "skips": sum(a["skip"] for a in trace.observed("aggregate")),
+            "cluster_skips": len(trace.observed("skip")), "crashes": len(trace.crashed),
+            "recoveries": sum(e.startswith("recover ") for e in trace.events)}
+
+
+def _check_rule(v) -> str | None:
+    try:
+        resolve_rule(v)
+    except InputError as e:
+        return str(e)
+    return None
+
+
+def check(problem, params) -> None:
+    clusters = Clusters.parse(params["clusters"])
+    agreement_inputs(problem, params, 0)
+    resolve(params, clusters.n)
+
+
+def _open_unit(what: str):
+    def check(v):
+        if v is None:
+            return None
+        return None if 0.0 < v < 1.0 else f"{what} must be in (0, 1), got {v!r}"
+    return check
+
+
+PARAMS = {
+    **cluster_params([2, 2, 1]),
+    "q": Param("q", float, 0.1, "target contraction: max||y_i-y_j||^2 <= q max||x_i-x_j||^2 (sets R)",
+               _open_unit("q")),
+    "eps": Param("eps", float, 0.25, "in-cluster precision ε (sets K = 1 + ceil(ln ε / ln sqrt(6/7)))",
+                 _open_unit("eps (the in-cluster precision)")),
+    "T": Param("T", int, None, "rounds R (default: derived from q)", at_least(1, "T (the rounds R)")),
+    "K": Param("K", int, None, "in-cluster rounds, the slide's constant (default: from eps)", at_least(1, "K")),
+    "rule": Param("rule", str, "midextremes", f"Aggregate rule: {', '.join(sorted(RULES))} or module:function",
+                  _check_rule),
+}
+
+
+def _max_steps(p) -> int:
+    c = Clusters.parse(p["clusters"])
+    R, K = resolve(p, c.n)
+    biggest = max(c.sizes)
+    return R * (c.n * (K * (biggest + 2) + 8) + 2 * c.n * c.n) * 4 + 20 * c.n * c.n + 1000
+
+
+ALGORITHM = register(Algorithm(
+    name="mdaa",
+    summary="multi-dimensional approximate agreement across clusters: cluster agreement, majority, Aggregate",
+    source="seed 000, slides 'Multi-Dimensional AA in the Cluster-Based Model', 'Skipping', "
+           "'Recovery through Skipping', 'Back to Overall MDAA'",
+    params=PARAMS,
+    build=build,
+    metrics=metrics,
+    default_problem="quadratic",
+    max_steps=_max_steps,
+    check=check,
+    family="agreement",
+))

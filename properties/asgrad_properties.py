@@ -267,7 +267,7 @@ register(Guarantee(
     statement="pure asynchronous SGD with any n under a zero-delay schedule equals SGD on the first worker's data",
     source="seed 001, Table 1 (pure asynchronous SGD), Algorithm 1; seed 003, Algorithm 2",
     algorithms=("pure-async-sgd",),
-    draw=lambda data, alg: _draw(data, alg, batch=1),
+    draw=lambda data, alg: _draw(data, alg, batch=1, n=data.draw(st.integers(2, 4), label="n >= 2")),
     check=check_zero_delay,
     hard=_zero_delay_hard,
     hard_case="n >= 2, a worker other than 0 delivered, and x moved twice",

@@ -63,6 +63,9 @@ class Param:
                     raise ValueError
                 return list(v)
         except (TypeError, ValueError, json.JSONDecodeError):
+            if k == "list":
+                raise InputError(f"{self.name} must be a JSON list such as [1, 2.5] or [[0, 1], [2]], "
+                                 f"got {value!r}") from None
             kind = k if isinstance(k, str) else k.__name__
             raise InputError(f"{self.name} must be of type {kind}, got {value!r}") from None
         raise AssertionError(k)

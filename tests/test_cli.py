@@ -193,3 +193,10 @@ def test_model_lists_keep_their_commas():
     from asyncproof.cli import _kv
     assert _kv(["f=2,crashable=[3,4],recovery=true", "tau=3"], "model") == \
         {"f": "2", "crashable": "[3,4]", "recovery": "true", "tau": "3"}
+
+
+def test_a_list_parameter_that_is_not_json_says_what_a_list_looks_like(capsys):
+    from asyncproof.cli import main
+    assert main(["run", "sgd", "--param", "x0=[1,nan]"]) == 2
+    err = capsys.readouterr().err
+    assert "x0 must be a JSON list" in err and "'[1,nan]'" in err and err.count("\n") == 1

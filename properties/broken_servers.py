@@ -23,23 +23,24 @@ variant                                         the mistake
 (fedbuff, rennala, malenia, ringleader)         data (the splits indexed from 1)
 ==============================================  =====================================================
 
-FedBuff, Malenia and the data mix-up are built from the algorithms' own pieces
-(their server bodies, :func:`~asyncproof.reference.parameter_server.rennala.round_server`
-and its ``enough``/``aggregate`` hooks, Ringleader's ``ready``/``keep_stored`` hooks).
-Rennala's round loop has no hook for its mistake, so :func:`_rennala_stale_server` is a
-copy of that loop with the one change marked.
+Every variant is built from the algorithms' own pieces: their server bodies,
+:func:`~asyncproof.reference.parameter_server.rennala.round_server` with one step of its
+:class:`~asyncproof.reference.parameter_server.rennala.RoundRule` replaced (Rennala's
+``fresh``, Malenia's ``enough``/``aggregate``), Ringleader's ``ready``/``keep_stored``
+hooks; no loop is copied.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 from ..reference.baselines._common import start_point
-from ..reference.engine import Output, ProcessSpec, System
+from ..reference.engine import ProcessSpec, System
 from ..reference.parameter_server import fedbuff, malenia, rennala, ringleader
-from ..reference.parameter_server.common import Workers, local_gradient, local_splits
+from ..reference.parameter_server.common import local_splits
 from ..reference.parameter_server.malenia import rows_of, table_average
-from ..reference.parameter_server.rennala import receive_one, received_record, rennala_aggregate
+from ..reference.parameter_server.rennala import RoundRule
 from .broken import _variant
 
 
@@ -54,22 +55,12 @@ def _system(body_of, shift: bool = False):
     return build
 
 
-def _rounds(enough, aggregate, round_key: str):
-    """Rennala's / Malenia's real round loop with the given rule."""
+def _rounds(rule_of):
+    """Rennala's / Malenia's real round loop with ``rule_of(S)``'s rule."""
     def body_of(problem, splits, p, seed, x0):
         return rennala.round_server(problem, splits, p["gamma"], p["T"], p["n"], p["batch"], seed, x0,
-                                    enough=enough(p["S"]), aggregate=aggregate, round_key=round_key)
+                                    rule_of(p["S"]), p["stale"])
     return body_of
-
-
-def _workers_started(problem, splits, p, seed, xs):
-    """(``yield from``) the copied loops' workers, job (k, π) computing g_k(x_π) as the real ones
-    do, with one job (i, 0) started per worker."""
-    workers = Workers(p["n"], lambda job: local_gradient(problem, splits[job.worker], seed, job.worker, job.serial,
-                                                         xs[job.pi], p["batch"]))
-    for i in range(p["n"]):
-        yield from workers.assign(workers.new_job(i, 0))
-    return workers
 
 
 # --- FedBuff, synchronous schedule: the next round dispatched before the publish ------------------
@@ -88,42 +79,13 @@ _variant("fedbuff", "broken-fedbuff-divides-by-weights",
 # --- Rennala: stale gradients count -------------------------------------------------------------
 
 
-def _rennala_stale_server(problem, splits, p, seed, x0):
-    """:func:`~asyncproof.reference.parameter_server.rennala.round_server` with Rennala's rule,
-    except the line marked: a result computed at x^{k-1} is used too."""
-    gamma, T, n, S = p["gamma"], p["T"], p["n"], p["S"]
-
-    def body(ctx):
-        xs = [x0.copy()]
-        workers = yield from _workers_started(problem, splits, p, seed, xs)
-        pending, discarded = [], 0
-        for k in range(T):
-            fresh = []
-            while True:
-                job, g, idx = yield from receive_one(workers, pending, f"k={k}")
-                used = job.pi >= k - 1                 # the mistake: "fresh enough", one round old still counts
-                ctx.record("received", received_record(job, k, g, idx, used))
-                if used:
-                    fresh.append((job.worker, job.serial, g))
-                else:
-                    discarded += 1
-                if len(fresh) >= S:
-                    break
-                yield from workers.assign(workers.new_job(job.worker, k))
-            g_k, summary = rennala_aggregate(fresh, n)
-            xs.append(xs[k] - gamma * g_k)
-            ctx.record("batch", {"k": k, **summary})
-            ctx.record("x", xs[k + 1])
-            if k + 1 < T:
-                yield from workers.assign(workers.new_job(job.worker, k + 1))
-        ctx.record("discarded", discarded)
-        yield Output(xs[T])
-    return body
+def _fresh_enough(job, k: int) -> bool:
+    return job.pi >= k - 1          # the mistake: "fresh enough", a gradient one round old still counts
 
 
 _variant("rennala-sgd", "broken-rennala-uses-stale",
          "BROKEN rennala-sgd: a gradient computed at x_{k-1} still counts toward the S of round k",
-         _system(_rennala_stale_server))
+         _system(_rounds(lambda S: replace(rennala.rennala_rule(S), fresh=_fresh_enough))))
 
 
 # --- Malenia: n - 1 workers end a round -----------------------------------------------------------
@@ -146,7 +108,7 @@ def _aggregate_rows_present(fresh, n):
 
 _variant("malenia-sgd", "broken-malenia-all-but-one",
          "BROKEN malenia-sgd: a round ends when n - 1 workers contributed",
-         _system(_rounds(_all_but_one_enough, _aggregate_rows_present, "table")))
+         _system(_rounds(lambda S: RoundRule(_all_but_one_enough(S), _aggregate_rows_present, "table"))))
 
 
 # --- Ringleader: phase 1 with n - 1 rows; stored arrivals lost ------------------------------------
@@ -173,8 +135,8 @@ _variant("ringleader-asgd", "broken-ringleader-drops-stored",
 
 OTHER_WORKERS_DATA = {
     "fedbuff": _system(lambda problem, splits, p, seed, x0: fedbuff.server(problem, splits, p, seed, x0), shift=True),
-    "rennala-sgd": _system(_rounds(rennala.rennala_enough, rennala_aggregate, "batch"), shift=True),
-    "malenia-sgd": _system(_rounds(malenia.malenia_enough, malenia.malenia_aggregate, "table"), shift=True),
+    "rennala-sgd": _system(_rounds(rennala.rennala_rule), shift=True),
+    "malenia-sgd": _system(_rounds(malenia.malenia_rule), shift=True),
     "ringleader-asgd": _system(_ringleader_server, shift=True),
 }
 for _base, _build in OTHER_WORKERS_DATA.items():

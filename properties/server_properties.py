@@ -71,6 +71,7 @@ def _draw(data, algorithm: str, **fixed) -> Case:
         else:
             params["T"] = data.draw(st.integers(1, 4), label="T")
             params["S"] = data.draw(st.integers(1, 2 * n), label="S")
+            params["stale"] = data.draw(st.sampled_from(["stop", "ignore"]), label="stale")
     params.update(fixed)
     problem = data.draw(problems(names=["least-squares", "logistic", "quadratic"], min_m=n), label="problem")
     return Case(algorithm, problem, params, data.draw(seeds(), label="seed"), model={"fairness": FAIRNESS})
@@ -138,25 +139,55 @@ def _finished(result) -> bool:
     return result.trace.stopped == "quiescent"
 
 
-def _round_loop(result, round_key: str, rule, aggregate_check) -> str | None:
+def _round_loop(result, round_key: str, enough, rule, aggregate_check) -> str | None:
     """Rennala's and Malenia's rounds, from the order of the records: the "received" records
-    between round k − 1's update record and round k's are round k's.  ``rule(k, fresh)`` checks
-    the round's exit condition, ``aggregate_check(k, fresh, rec, xs)`` its update."""
+    between round k − 1's update record and round k's are round k's.  The server's bookkeeping
+    is simulated from the records alone (Algorithm 1 of Tyurin 2025): line 3 gives every free
+    worker a job at x^k; a result frees its worker, and line 8 gives it a job at x^k unless it
+    is computing already or, with ``stale="stop"``, the loop has just ended; line 12 stops every
+    running job (the ``"stopped"`` record may leave out a job that had finished: its result
+    arrives later).  So every result is checked against the iterate the paper's server started
+    it at.  ``enough(fresh)`` is line 4's exit test, ``rule(k, fresh)`` reports a round that
+    ended too early or too late, ``aggregate_check(k, fresh, rec, xs)`` its update."""
     p, n, T = result.params, result.params["n"], result.params["T"]
+    stop = p["stale"] == "stop"
     xs = _iterates(result)
-    k, fresh, discarded, recs, restart_at, last = 0, [], 0, [], {}, None
+    started, running, serial = {}, {}, [0] * n      # (w, s) -> π; worker -> its job; next serial
+    arrived, stopped, recs = set(), set(), []
+
+    def start(w, at):
+        started[(w, serial[w])] = at
+        running[w] = (w, serial[w])
+        serial[w] += 1
+
+    def line3(at):
+        for w in range(n):
+            if w not in running:
+                start(w, at)
+
+    k, fresh, discarded, last = 0, [], 0, None
+    line3(0)
     for key, val in _records(result):
         if key == "received":
-            r, w, s = val, val["worker"], val["serial"]
+            r, (w, s) = val, _key(val)
             recs.append(r)
+            if (w, s) not in started or (w, s) in stopped or (w, s) in arrived:
+                what = ("was stopped" if (w, s) in stopped else "arrived before" if (w, s) in arrived
+                        else "was never started by the server")
+                return f"round {k}: worker {w}'s gradient #{s} arrived, but that job {what}"
+            arrived.add((w, s))
+            if running.get(w) == (w, s):
+                del running[w]
+            pi = started[(w, s)]
+            if r["pi"] != pi:
+                return f"round {k}: worker {w}'s job #{s} computed at x_{r['pi']}, but the server started it at x_{pi}"
             if r["t"] != k:
                 return f"worker {w}'s gradient #{s} arrived in round {k} but was recorded in round {r['t']}"
-            if r["tau"] != k - r["pi"] or r["pi"] > k:
-                return f"round {k}: worker {w}'s gradient #{s} of x_{r['pi']} was recorded with delay {r['tau']}"
-            if r["used"] != (r["pi"] == k):
+            if r["tau"] != k - pi:
+                return f"round {k}: worker {w}'s gradient #{s} of x_{pi} was recorded with delay {r['tau']}"
+            if r["used"] != (pi == k):
                 what = "used" if r["used"] else "discarded"
-                return (f"round {k}: worker {w}'s gradient #{s}, computed at x_{r['pi']} (delay {k - r['pi']}), "
-                        f"was {what}")
+                return f"round {k}: worker {w}'s gradient #{s}, computed at x_{pi} (delay {k - pi}), was {what}"
             if r["used"]:
                 diff = bit_difference(r["gradient"], _recompute(result.problem, xs[k], r["samples"]),
                                       f"worker {w}'s gradient #{s} used in round {k}",
@@ -166,7 +197,8 @@ def _round_loop(result, round_key: str, rule, aggregate_check) -> str | None:
                 fresh.append(r)
             else:
                 discarded += 1
-            restart_at[(w, s)] = k
+            if w not in running and not (stop and enough(fresh)):         # line 8
+                start(w, k)
             last = r
         elif key == round_key:
             if val["k"] != k:
@@ -176,16 +208,24 @@ def _round_loop(result, round_key: str, rule, aggregate_check) -> str | None:
             msg = rule(k, fresh) or aggregate_check(k, fresh, val, xs)
             if msg:
                 return msg
-            if k + 1 < T:
-                restart_at[_key(last)] = k + 1          # the round's last worker starts at x_{k+1}
             k, fresh, last = k + 1, [], None
-    msg = _each_job_once_in_order(recs, n) or _restarts(recs, restart_at)
-    if msg:
-        return msg
-    rec = result.trace.observed("discarded", 0)
+            if not stop and k < T:
+                line3(k)
+        elif key == "stopped":
+            if not stop or val["k"] != k - 1:
+                return f"a stop recorded after round {val['k']}, where the server (stale = {p['stale']!r}) stops none"
+            listed = {(w, s) for w, s, _ in val["jobs"]}
+            if not listed <= set(running.values()):
+                return f"after round {k - 1} the jobs {sorted(listed - set(running.values()))} were stopped, " \
+                       f"but they were not running"
+            stopped |= listed
+            running.clear()
+            if k < T:
+                line3(k)
     if _finished(result):
         if k != T:
             return f"the run finished after {k} of T = {T} updates"
+        rec = result.trace.observed("discarded", 0)
         if not rec or rec[-1] != discarded:
             return (f"{discarded} gradients were received and not used, but the run reports "
                     f"{rec[-1] if rec else 'no'} discarded")
@@ -211,7 +251,7 @@ def check_rennala(result) -> str | None:
         return bit_difference(xs[k + 1], xs[k] - gamma * g, f"x_{k + 1}",
                               f"x_{k} − γ (1/S) Σ of the S fresh gradients (sorted by worker, serial)")
 
-    return _round_loop(result, "batch", exactly_S, update)
+    return _round_loop(result, "batch", lambda fresh: len(fresh) >= S, exactly_S, update)
 
 
 def _discarded_stale(result) -> bool:
@@ -270,7 +310,7 @@ def check_malenia(result) -> str | None:
         return bit_difference(xs[k + 1], xs[k] - gamma * (_in_order(means) / n), f"x_{k + 1}",
                               f"x_{k} − γ (1/n) Σ_i (row sum)/B_i (rows in serial order, workers in order)")
 
-    return _round_loop(result, "table", condition, update)
+    return _round_loop(result, "table", lambda fresh: _harmonic(counts_of(fresh), S), condition, update)
 
 
 def _a_worker_sent_two(result) -> bool:

@@ -186,6 +186,11 @@ class Timed(Adversary):
     of worker ``w``'s ``k``-th job is drawn from ``models[w]`` (or ``default``) with
     the generator keyed ``(seed, STREAM_TIMING + w, k)``.  Every event is annotated
     with the clock, which lands in the schedule and is replayed with it.
+
+    A stopped job (:class:`~asyncproof.reference.engine.Stop`) frees its worker at
+    once: the worker's next job begins at the time of the stop (or when the stopped
+    job would have begun, if it was waiting behind another), as when a real worker
+    drops a calculation.
     """
     models: dict = field(default_factory=dict)
     default: Any = field(default_factory=lambda: Fixed(1.0))
@@ -202,6 +207,7 @@ class Timed(Adversary):
         self._finish: dict[int, float] = {}
         self._count: dict[str, int] = {}
         self._free: dict[str, float] = {}   # a worker computes its jobs one after another
+        self._begin: dict[int, float] = {}
 
     def model_of(self, worker: str):
         return self.models.get(worker, self.default)
@@ -212,8 +218,15 @@ class Timed(Adversary):
             self._count[e.worker] = k + 1
             rng = generator(self.seed, STREAM_TIMING + _worker_stream(e.worker), k)
             begin = max(self.clock, self._free.get(e.worker, 0.0))
+            self._begin[e.job] = begin
             self._finish[e.job] = self._free[e.worker] = begin + float(self.model_of(e.worker).sample(rng))
         return self._finish[e.job]
+
+    def stopped(self, engine, job: int, worker: str) -> None:
+        finish = self._finish.pop(job, None)
+        begin = self._begin.pop(job, None)
+        if finish is not None and self._free.get(worker) == finish:     # the worker's last job: free it now
+            self._free[worker] = max(self.clock, begin)
 
     def choose(self, engine, events) -> int:
         for i, e in enumerate(events):   # register start times of new jobs at the current clock
@@ -228,6 +241,7 @@ class Timed(Adversary):
     def annotate(self, engine, event) -> dict:
         if event.kind == "finish":
             self.clock = self._finish.pop(event.job)
+            self._begin.pop(event.job, None)
         return {"time": self.clock}
 
     def to_json(self) -> dict:
@@ -284,6 +298,10 @@ class PrefixThen(Adversary):
         if engine.step_index < self.k:
             return self._replay.annotate(engine, event)
         return self.then.annotate(engine, event)
+
+    def stopped(self, engine, job: int, worker: str) -> None:
+        if engine.step_index >= self.k and hasattr(self.then, "stopped"):
+            self.then.stopped(engine, job, worker)
 
     def to_json(self) -> dict:
         return {"name": self.name, "k": self.k, "then": self.then.to_json()}

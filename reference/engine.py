@@ -2,7 +2,7 @@
 
 A process is a Python generator that reads like the paper's pseudo-code.  Each
 ``yield`` is one **atomic action** (:class:`Read`, :class:`Write`, :class:`Collect`,
-:class:`Send`, :class:`Broadcast`, :class:`Receive`, :class:`Start`,
+:class:`Send`, :class:`Broadcast`, :class:`Receive`, :class:`Start`, :class:`Stop`,
 :class:`Checkpoint`, :class:`Output`, :class:`Local`); the engine sends back the
 action's result.  The code between two yields runs as part of the step that
 precedes it, so the granularity of atomicity is exactly the granularity of yields.
@@ -128,6 +128,20 @@ class Job:
 class Start:
     """Start a job; returns a job id at once, the result arrives later as a message."""
     job: Job
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Stop running jobs: they never finish and their results never arrive.
+
+    Tyurin & Richtárik's "Stop all the workers' calculations" (Rennala and Malenia SGD,
+    line 12 of Algorithm 1 in Tyurin 2025).  The result is the list of the ids that
+    were still running; a job that already finished is not affected (its result may be
+    in the owner's inbox).  The adversary hears of each stopped job (``stopped``), so
+    the timed adversary frees the worker at the current time.
+    """
+    jobs: tuple[int, ...]
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -470,7 +484,7 @@ class Engine:
             if stop.value is not None:
                 self.trace.observations.append((self.step_index, p.pid, "return", _frozen(stop.value)))
             return
-        if not isinstance(action, (Read, Write, Collect, Send, Broadcast, Receive, Start,
+        if not isinstance(action, (Read, Write, Collect, Send, Broadcast, Receive, Start, Stop,
                                    Checkpoint, Output, Local)):
             raise TypeError(f"process p{p.pid} yielded {action!r}, which is not an atomic action")
         p.action = action
@@ -497,6 +511,8 @@ class Engine:
             return f"receive{' ' + a.label if a.label else ''} [{len(got)} msg{'s' if len(got) != 1 else ''}]"
         if isinstance(a, Start):
             return f"start {a.job.worker} {a.job.label}"
+        if isinstance(a, Stop):
+            return "stop " + (a.label or " ".join(f"#{j}" for j in a.jobs))
         if isinstance(a, Checkpoint):
             return "checkpoint"
         if isinstance(a, Output):
@@ -643,6 +659,17 @@ class Engine:
             self._next_job += 1
             self.jobs[jid] = _RunningJob(jid, p.pid, a.job, self.step_index, self.clock)
             result = jid
+        elif isinstance(a, Stop):
+            result = []
+            for jid in a.jobs:
+                j = self.jobs.get(jid)
+                if j is None or j.owner != p.pid:
+                    continue            # finished already (or not this process's): nothing to stop
+                del self.jobs[jid]
+                result.append(jid)
+                self.trace.observations.append((self.step_index, p.pid, "job_stopped", jid))
+                if hasattr(self.adversary, "stopped"):
+                    self.adversary.stopped(self, jid, j.job.worker)
         elif isinstance(a, Checkpoint):
             self.nvm[p.pid] = copy.deepcopy(a.state)
         elif isinstance(a, Output):

@@ -13,6 +13,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from asyncproof.properties import server_properties
 from asyncproof.reference.errors import InputError
 from asyncproof.reference.parameter_server.common import STREAM_LOCAL, local_splits
 from asyncproof.reference.rng import generator
@@ -98,12 +99,6 @@ def check_restarts(res, enders):
             assert nxt["pi"] == want, f"worker {w}'s job #{s + 1} computes at x_{nxt['pi']}, not x_{want}"
 
 
-def round_enders(res):
-    """The fresh result that ended each round of Rennala or Malenia."""
-    recs = res.trace.observed("received")
-    return {[(r["worker"], r["serial"]) for r in recs if r["t"] == k and r["used"]][-1] for k in range(res.params["T"])}
-
-
 def check_rennala(res):
     p, xs = res.params, iterates(res)
     recs, batches = res.trace.observed("received"), res.trace.observed("batch")
@@ -121,7 +116,7 @@ def check_rennala(res):
         g = in_order([by_key[m]["gradient"] for m in b["members"]]) / p["S"]
         same_bits(xs[k + 1], xs[k] - p["gamma"] * g, f"x_{k + 1}")
     assert res.trace.observed("discarded")[-1] == sum(not r["used"] for r in recs)
-    check_restarts(res, round_enders(res))
+    assert server_properties.check_rennala(res) is None     # where each job was started, line by line
 
 
 def harmonic_ok(counts, S):
@@ -148,7 +143,7 @@ def check_malenia(res):
         assert not harmonic_ok(before, p["S"]), f"round {k} waited past the rule: {counts}"
         means = [in_order([by_key[(i, s)]["gradient"] for s in tab["members"][i]]) / counts[i] for i in range(n)]
         same_bits(xs[k + 1], xs[k] - p["gamma"] * (in_order(means) / n), f"x_{k + 1}")
-    check_restarts(res, round_enders(res))
+    assert server_properties.check_malenia(res) is None
 
 
 def check_ringleader(res):
@@ -233,15 +228,19 @@ def test_runs_replays_and_invariants(alg, adversary, tmp_path):
 def test_hard_cases_occur_under_stragglers():
     """The invariants above are not vacuous: under stragglers the interesting cases happen."""
     ren = run("rennala-sgd", adversary=STRAGGLERS, seed=1)
-    assert ren.metrics["discarded"] > 0
+    assert ren.metrics["stopped_jobs"] > 0 and ren.metrics["discarded"] == 0      # line 12, "stop"
+    ign = run("rennala-sgd", {"stale": "ignore"}, adversary=STRAGGLERS, seed=1)
+    assert ign.metrics["discarded"] > 0 and "stopped_jobs" not in ign.metrics   # line 12, "ignore"
     mal = run("malenia-sgd", adversary=STRAGGLERS, seed=1)
-    assert mal.metrics["discarded"] > 0 and any(max(t["counts"]) > 1 for t in mal.trace.observed("table"))
+    assert mal.metrics["stopped_jobs"] > 0 and any(max(t["counts"]) > 1 for t in mal.trace.observed("table"))
+    mig = run("malenia-sgd", {"stale": "ignore"}, adversary=STRAGGLERS, seed=1)
+    assert mig.metrics["discarded"] > 0
     ring = run("ringleader-asgd", {"T": 40}, adversary=STRAGGLERS, seed=1)
     assert any(r["stored"] for r in ring.trace.observed("received"))          # kept for the next round
     assert ring.metrics["max_delay"] > ring.params["n"] - 1                   # stored ones do get older
     fb = run("fedbuff", adversary=STRAGGLERS, seed=1)
     assert fb.metrics["max_version_delay"] > 0
-    for res in (ren, mal, ring, fb):
+    for res in (ren, ign, mal, mig, ring, fb):
         CHECKS[res.schedule.algorithm](res)
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data import split_workers
-from ..engine import Job, Start
+from ..engine import Job, Start, Stop
 from ..errors import InputError
 from ..rng import generator
 
@@ -121,10 +121,35 @@ class Workers:
         self.by_engine_id[job.engine_id] = job
 
     def finished(self, message) -> Assigned:
-        """The job whose result ``message`` is; frees its worker (then call ``start_next``)."""
+        """The job whose result ``message`` is; frees its worker (then call ``start_next``).
+
+        After :meth:`stop_all` a result of a job that had finished before the stop can
+        still arrive; its worker may be running a newer job by then, which stays."""
         job = self.by_engine_id.pop(message.job)
-        del self.running[job.worker]
+        if self.running.get(job.worker) is job:
+            del self.running[job.worker]
         return job
+
+    def stop_all(self, label: str):
+        """(``yield from``) Stop every running job and drop every queued one: all workers
+        are free.  Returns the jobs stopped (running or queued, in worker order); a job
+        that had already finished is not among them, its result can still be received."""
+        running = [self.running[k] for k in sorted(self.running)]
+        queued = [j for k in range(self.n) for j in self.queue[k]]
+        for q in self.queue.values():
+            q.clear()
+        self.running.clear()
+        stopped_ids = set()
+        if running:
+            stopped_ids = set((yield Stop(tuple(j.engine_id for j in running), label=label)))
+        for j in running:
+            if j.engine_id in stopped_ids:
+                del self.by_engine_id[j.engine_id]
+        return sorted([j for j in running if j.engine_id in stopped_ids] + queued, key=lambda j: (j.worker, j.serial))
+
+    def busy(self, worker: int) -> bool:
+        """Whether the worker is computing a job or has one waiting in its queue."""
+        return worker in self.running or bool(self.queue[worker])
 
     def start_next(self, worker: int):
         yield from self._start_next(worker)

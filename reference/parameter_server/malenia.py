@@ -4,27 +4,30 @@ Seed 004 (004_5e02a306927ced0b.txt), slides "Back to Synchrony: Malenia SGD" (Ty
 Richtárik) and "Malenia SGD with Gradient Table" ... "Synchronize and Repeat";
 Tyurin & Richtárik, "Optimal time complexities of parallel stochastic optimization
 methods under a fixed computation model", NeurIPS 2023 (arXiv:2305.12387): Malenia SGD
-is the optimal method of the *heterogeneous* setting.  The line numbers are those of
-Algorithm 1 in Tyurin, "Bridging the gap between homogeneous and heterogeneous
-asynchronous optimization is surprisingly difficult" (2025), which restates Malenia
-(w_i^k = 1/B_i^k) and Rennala in one loop; that loop is
+is the optimal method of the *heterogeneous* setting.  The line numbers and quoted
+lines are those of Algorithm 1 in Tyurin, "Bridging the gap between homogeneous and
+heterogeneous asynchronous optimization is surprisingly difficult" (2025), which
+restates Malenia (w_i^k = 1/B_i^k) and Rennala in one loop; that loop is
 :func:`~.rennala.round_server`, shared with :mod:`.rennala`.
 
-=====  ==========================================================  ==========================================
-line   Algorithm 1 (Malenia: w_i^k = 1/B_i^k)                       here (``round_server`` + ``malenia_*``)
-=====  ==========================================================  ==========================================
-1      Input: x^0, stepsize γ, parameter S                         ``xs = [x0]``; params gamma, S
-2      for k = 0, 1, ..., K − 1 do                                 ``for k in range(T)``
-3      ask all workers to compute at x^k; g_i^k = 0, B_i^k = 0     a fresh table (the slide's empty table)
-4      while (1/n Σ_i 1/B_i^k)^{-1} ≤ S/n do   (see "the rule")    :func:`malenia_enough`
-5      wait for the next worker j                                  the adversary picks which job finishes
-6-7    B_j^k += 1; g_j^k += ∇f_j(x^k; ξ)                           the table row of j: its gradients at x^k
-8      ask this worker to compute a stochastic gradient at x^k     ``workers.assign(new_job(j, k))``
-10     g^k = (1/n) Σ_i (1/B_i^k) g_i^k                             :func:`table_average`
-11     x^{k+1} = x^k − γ g^k                                       ``xs.append(xs[k] - gamma * g)``
-12     stop all workers (or ignore the unfinished calculations)    results computed at an older x^{k'} are
-                                                                   recorded ``used: False`` and dropped
-=====  ==========================================================  ==========================================
+=====  ================================================================  ==========================================
+line   Algorithm 1, quoted (Malenia: w_i^k = 1/B_i^k)                    here (``round_server`` + ``malenia_*``)
+=====  ================================================================  ==========================================
+1      "Input: point x^0, stepsize γ, parameter S, weights {w_i^k}"      ``xs = [x0]``; params gamma, S
+2      "for k = 0, 1, …, K − 1 do"                                       ``for k in range(T)``
+3      "Ask all workers to calculate stochastic gradients at x^k;        :func:`~.rennala.ask_all`; a fresh table
+       init g_i^k = 0 and B_i^k = 0"                                     (the slide's empty table)
+4      "while (1/n Σ_i (w_i^k)² B_i^k)^{-1} ≤ S/n do", i.e. while        :func:`malenia_enough` (see "the rule")
+       (1/n Σ_i 1/B_i^k)^{-1} ≤ S/n
+5      "Wait for the next worker j"                                      the adversary picks which job finishes
+6-7    "Update B_j^k = B_j^k + 1"; "… update g_j^k = g_j^k +             the table row of j: its gradients at x^k
+       ∇f_j(x^k; ξ)"
+8      "Ask this worker to calculate a stochastic gradient at x^k"       :func:`~.rennala.ask_again`
+10     "g_w^k := 1/n Σ_i w_i^k g_i^k" = (1/n) Σ_i (1/B_i^k) g_i^k        :func:`table_average`
+11     "x^{k+1} = x^k − γ g_w^k"                                         ``xs.append(xs[k] - gamma * g)``
+12     "Stop all the workers' calculations (or ignore the unfinished     ``stale="stop"`` (default) or
+       calculations in the next iterations)"                             ``"ignore"``, as in :mod:`.rennala`
+=====  ================================================================  ==========================================
 
 Readings and deviations:
 
@@ -34,14 +37,18 @@ Readings and deviations:
   arithmetic.  A zero count makes the harmonic mean 0 (1/0 = ∞), so the first part is
   implied whenever S >= 1; it is kept explicit because it is the slide's "synchronize"
   (every row of the table filled).  The restated line 4 continues while the mean is
-  <= S/n, i.e. stops only at > S/n; the two differ only when the mean equals S/n
-  exactly, where we stop (so with S <= n a round ends the moment the last worker
-  delivers its first gradient, however many the others have delivered by then).
-* **Stale work.**  Jobs cannot be cancelled: a worker still computing at x^{k'},
-  k' < k, finishes, its result is discarded when it arrives (``used: False``), and it
-  is at once restarted at the current x^k.  The worker whose gradient ends round k
-  is restarted at x^{k+1} directly (line 8 read literally would start a job at x^k
-  that line 12 discards).
+  <= S/n, i.e. stops only at > S/n ("The method waits for the moment when
+  (1/n Σ 1/B_i^k)^{-1} > S/n", proof of its Theorem F.2); the two differ only when the
+  mean equals S/n exactly, where we stop, as Rennala's "exactly S" (so with S <= n a
+  round ends the moment the last worker delivers its first gradient).
+* **Stop or ignore (line 12).**  As in :mod:`.rennala`: ``"stop"`` by default, every
+  worker restarts at x^{k+1}; with ``"ignore"`` a worker still busy at an older
+  iterate finishes first and its result is discarded.  The proof of Theorem F.2 bounds a
+  round by t̄ = 2(τ_n + (1/n Σ_i τ_i) S/n) "because the number of computed stochastic
+  gradients B_i^k >= ⌊t̄/τ_i⌋" (claim ``rennala-malenia-round-time``).  With n = 10,
+  S = 10 and τ_i = i every round takes τ_10 = 10 with stops (100 for T = 10, as
+  mini-batch SGD); when ignored, every round after the first takes 2 τ_10 = 20 (190),
+  since the slowest worker is always one stale job behind.
 * **Summation order.**  Each row is summed in its worker's serial order (the order
   that worker computed them; arrival order across workers never enters), starting
   from its first gradient, then divided by B_i; the n row means are summed in worker
@@ -49,7 +56,8 @@ Readings and deviations:
 
 Recorded: ``"received"`` per arriving gradient (``t`` = round k, ``pi``, ``tau``,
 ``used``, ``samples``, ``gradient``), ``"table"`` per update (``k``, ``counts`` B_i,
-``members``: each row's serials in summation order), ``"x"``, ``"discarded"``.
+``members``: each row's serials in summation order), ``"x"``, ``"stopped"`` per stop,
+``"discarded"``.
 """
 
 from __future__ import annotations
@@ -58,7 +66,7 @@ from fractions import Fraction
 
 from ..registry import Algorithm, Param, at_least, register
 from ..baselines._common import gamma_param, iterations_param
-from .rennala import build_rounds, check_workers, metrics, sum_in_order, worker_params
+from .rennala import RoundRule, build_rounds, check_workers, metrics, stale_param, sum_in_order, worker_params
 
 
 def harmonic_condition(counts, S: int) -> bool:
@@ -96,15 +104,18 @@ def malenia_aggregate(fresh, n):
     return g, {"counts": [len(r) for r in rows], "members": [[s for s, _ in row] for row in rows]}
 
 
+def malenia_rule(S: int) -> RoundRule:
+    return RoundRule(enough=malenia_enough(S), aggregate=malenia_aggregate, key="table")
+
+
 def build(problem, params, seed):
-    return build_rounds(problem, params, seed, enough=malenia_enough(params["S"]), aggregate=malenia_aggregate,
-                        round_key="table")
+    return build_rounds(problem, params, seed, malenia_rule(params["S"]))
 
 
 PARAMS = {"gamma": gamma_param(), "T": iterations_param(),
           "S": Param("S", int, 8, "a round ends when every worker contributed and (1/n Σ 1/B_i)^{-1} >= S/n; "
                      "S >= 1", at_least(1, "S")),
-          **worker_params()}
+          "stale": stale_param(), **worker_params()}
 
 # A round waits for the slowest worker, so the number of results per round is not bounded
 # by the parameters (it grows with the ratio of compute times); 64 (S + n) results per round,

@@ -4,44 +4,58 @@ Tyurin & Richtárik, "Optimal time complexities of parallel stochastic optimizat
 methods under a fixed computation model", NeurIPS 2023 (arXiv:2305.12387): Rennala
 SGD is the optimal method of the *homogeneous* setting.  Seed 004
 (004_5e02a306927ced0b.txt) shows its heterogeneous sibling, "Malenia SGD with
-Gradient Table" (:mod:`.malenia`), from the same paper.  The line numbers below are
-those of Algorithm 1 in Tyurin, "Bridging the gap between homogeneous and
-heterogeneous asynchronous optimization is surprisingly difficult" (2025), which
-restates both methods in one loop ("Malenia SGD or Rennala SGD when w_i^k = 1/B_i^k
-or w_i^k = n/Σ_i B_i^k"); :func:`round_server` is that loop, shared with Malenia.
+Gradient Table" (:mod:`.malenia`), from the same paper.  The line numbers and the
+quoted lines below are those of Algorithm 1 in Tyurin, "Bridging the gap between
+homogeneous and heterogeneous asynchronous optimization is surprisingly difficult"
+(2025), which restates both methods in one loop ("Algorithm 1 Malenia SGD or Rennala
+SGD when w_i^k = 1/B_i^k or w_i^k = n/Σ_i B_i^k, respectively"); :func:`round_server`
+is that loop, shared with Malenia.  (The 2023 paper's own Method 4 was not reachable
+to us line by line; a third-party implementation citing it resends x^k after a stale
+result and discards the result, which is this loop with ``stale="ignore"``.)
 
-=====  ==========================================================  ==========================================
-line   Algorithm 1 (Rennala: w_i^k = n / Σ_i B_i^k)                 here (``round_server`` + ``rennala_*``)
-=====  ==========================================================  ==========================================
-1      Input: x^0, stepsize γ, parameter S                         ``xs = [x0]``; params gamma, S
-2      for k = 0, 1, ..., K − 1 do                                 ``for k in range(T)``
-3      ask all workers to compute at x^k; g_i^k = 0, B_i^k = 0     k = 0: one job (i, 0) per worker; k > 0:
-                                                                   see "stale work" below; ``fresh = []``
-4      while Σ_i B_i^k ≤ S do  (see "exactly S" below)             ``while True: ... if enough(counts): break``
-5      wait for the next worker j                                  the adversary picks which job finishes
-6-7    B_j^k += 1; receive ∇f_j(x^k; ξ), g_j^k += it               fresh (π = k) only; stale ones discarded
-8      ask this worker to compute a stochastic gradient at x^k     ``workers.assign(new_job(j, k))``
-10     g^k := (1/n) Σ_i w_i^k g_i^k = (1/S) Σ of the S gradients   :func:`rennala_aggregate`
-11     x^{k+1} = x^k − γ g^k                                       ``xs.append(xs[k] - gamma * g)``
-12     stop all workers' calculations (or ignore the unfinished    a result computed at x^{k'}, k' < k, is
-       calculations in the next iterations)                        recorded ``used: False`` and dropped
-=====  ==========================================================  ==========================================
+=====  ================================================================  ==========================================
+line   Algorithm 1, quoted (Rennala: w_i^k = n / Σ_i B_i^k)              here (``round_server`` + ``rennala_*``)
+=====  ================================================================  ==========================================
+1      "Input: point x^0, stepsize γ, parameter S, weights {w_i^k}"      ``xs = [x0]``; params gamma, S
+2      "for k = 0, 1, …, K − 1 do"                                       ``for k in range(T)``
+3      "Ask all workers to calculate stochastic gradients at x^k;        :func:`ask_all`: every free worker gets a
+       init g_i^k = 0 and B_i^k = 0 ∀i ∈ [n]"                            job at x^k; ``fresh, counts = [], [0]*n``
+4      "while (1/n Σ_i (w_i^k)² B_i^k)^{-1} ≤ S/n do", i.e.              ``while not rule.enough(counts)`` with
+       while Σ_i B_i^k ≤ S (see "exactly S")                             :func:`rennala_enough`: Σ B >= S
+5      "Wait for the next worker j"                                      the adversary picks which job finishes
+6-7    "Update B_j^k = B_j^k + 1"; "Receive stochastic gradient          :func:`computed_at_current` (k' = k):
+       ∇f_j(x^k; ξ) and update g_j^k = g_j^k + ∇f_j(x^k; ξ)"             ``fresh.append``, ``counts[j] += 1``
+8      "Ask this worker to calculate a stochastic gradient at x^k"       :func:`ask_again`: worker j, at x^k
+10     "g_w^k := 1/n Σ_i w_i^k g_i^k"  = (1/S) Σ of the S gradients      :func:`rennala_aggregate`
+11     "x^{k+1} = x^k − γ g_w^k"                                         ``xs.append(xs[k] - gamma * g)``
+12     "Stop all the workers' calculations (or ignore the unfinished     ``stale="stop"`` (default): an engine
+       calculations in the next iterations)"                             ``Stop`` of every running job, so line 3
+                                                                         restarts every worker at x^{k+1};
+                                                                         ``stale="ignore"``: they finish, their
+                                                                         results are recorded ``used: False``
+=====  ================================================================  ==========================================
 
 Readings and deviations (each is tested in ``tests/test_parameter_server_algorithms.py``):
 
+* **Stop or ignore (line 12).**  Both branches of line 12 are here, ``stale="stop"``
+  by default, the first one the line names and the one whose round time the proof
+  bounds directly (every worker starts the round at x^k: "the number of computed
+  stochastic gradients B_i^k >= ⌊t̄/τ_i⌋").  With ``"ignore"`` a worker still busy at
+  x^{k'}, k' < k, finishes first, loses up to one compute time, and its result is
+  discarded; the paper's bound 2 min_m [(Σ_{i<=m} 1/τ_i)^{-1} (S + m)] covers both
+  (claim ``rennala-malenia-round-time``).  With n = 10, S = 10, τ_i = i and T = 10,
+  every round takes 5 with stops (x^10 at time 50); when ignored, rounds take 5 to 7
+  (x^10 at time 64).
 * **Exactly S.**  The 2023 paper's Rennala collects a batch of S gradients at x^k
   (its update is g_R^k = (1/Σ_i B_i^k) Σ_i Σ_j ∇f(x^k; ξ_ij) with Σ_i B_i^k = S).  The
   restated line 4 would continue while Σ B ≤ S, i.e. take S + 1; we take exactly S.
-* **Stale work.**  Jobs cannot be cancelled here (a worker finishes what it
-  started), so line 12 is read as "ignore": every worker still computing at an older
-  x^{k'} keeps computing, its result is discarded when it arrives (``used: False``),
-  and that worker is at once restarted at the current x^k.  So after the update,
-  workers are (re)assigned at x^{k+1} as they become free.
-* **The worker that completes the batch** is restarted at x^{k+1}, not at x^k.
-  Read literally, line 8 also runs for the S-th gradient and would start a job at
-  x^k that line 12 then throws away; starting it at x^{k+1} drops one
-  certainly-wasted job per round (that worker's next useful gradient comes a job
-  earlier).
+* **Line 8 and the end of the loop.**  Line 8 runs for every arrival, also the one
+  that ends the loop.  With ``"ignore"`` that worker therefore computes at x^k once
+  more (a result line 12 ignores), read literally.  With ``"stop"`` that job would be
+  started and stopped at the same instant, so it is not started: the worker is free
+  when line 3 restarts everyone at x^{k+1}.  A worker already computing at x^k (after
+  a stop, a result that had finished before the stop can still arrive) is not asked
+  twice.
 * **Summation order.**  Lines 7 and 10 accumulate in arrival order; float addition
   is not associative, so here the S gradients are summed **sorted by (worker,
   serial)**, starting from the first one, and the sum is divided by S once.  The
@@ -54,10 +68,14 @@ Readings and deviations (each is tested in ``tests/test_parameter_server_algorit
 Recorded: ``"received"`` per arriving gradient (``t`` = the round k it arrived in,
 ``pi``, ``tau``, ``used``, ``samples``, ``gradient``), ``"batch"`` per update
 (``k``, ``members``: the S (worker, serial) pairs in summation order), ``"x"`` per
-update, ``"discarded"`` at the end.
+update, ``"stopped"`` per stop (``k``, ``jobs``: the (worker, serial, π) stopped),
+``"discarded"`` at the end.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 from ..engine import Output, ProcessSpec, Receive, System
 from ..errors import InputError
@@ -67,6 +85,14 @@ from .common import Workers, local_gradient, local_splits
 
 
 # --- pieces the four parameter-server algorithms of seed 004 / FedBuff share ----------------------
+
+
+def stale_param() -> Param:
+    """Line 12 of Algorithm 1 (Rennala, Malenia): stop the calculations at an old x^k, or ignore them."""
+    return Param("stale", str, "stop", "line 12: 'stop' the workers' calculations at an old x^k when x^{k+1} "
+                 "is made (the default) or 'ignore' them (they finish; their results are discarded)",
+                 lambda v: None if v in ("stop", "ignore") else
+                 f"stale must be 'stop' or 'ignore' (Algorithm 1, line 12), got {v!r}")
 
 
 def worker_params() -> dict:
@@ -106,12 +132,53 @@ def received_record(job, t: int, g, idx, used: bool, **extra) -> dict:
 # --- the round loop of Algorithm 1 (Rennala and Malenia) -----------------------------------------
 
 
-def round_server(problem, splits, gamma: float, T: int, n: int, batch: int, seed: int, x0, *,
-                 enough, aggregate, round_key: str):
-    """Algorithm 1's loop.  ``enough(counts)`` is line 4's exit test on the per-worker
-    counts B_i^k; ``aggregate(fresh, n)`` is line 10 (returns g^k and what to record
-    under ``round_key``); ``fresh`` lists the (worker, serial, gradient) computed at
-    x^k, in arrival order."""
+def ask_all(workers, k: int):
+    """Line 3, "Ask all workers to calculate stochastic gradients at x^k" (``yield from``): every
+    worker not already computing gets a job at x^k (a worker still busy at an older iterate
+    under ``stale="ignore"`` goes on with it: that is what ignoring means)."""
+    for i in range(workers.n):
+        if not workers.busy(i):
+            yield from workers.assign(workers.new_job(i, k))
+
+
+def computed_at_current(job, k: int) -> bool:
+    """Lines 6-7 receive "∇f_j(x^k; ξ)": only a gradient computed at x^k enters the round."""
+    return job.pi == k
+
+
+def ask_again(workers, job, k: int, loop_ended: bool, stale: str):
+    """Line 8, "Ask this worker to calculate a stochastic gradient at x^k" (``yield from``).
+
+    Not when the worker is already computing (a result that finished before a stop), nor,
+    under ``"stop"``, after the arrival that ends the loop: line 12 would stop that job at
+    the instant it starts."""
+    if workers.busy(job.worker) or (loop_ended and stale == "stop"):
+        return
+    yield from workers.assign(workers.new_job(job.worker, k))
+
+
+def stop_all(workers, k: int):
+    """Line 12, "Stop all the workers' calculations" (``yield from``): returns the jobs stopped."""
+    return (yield from workers.stop_all(f"after x_{k + 1}"))
+
+
+@dataclass(frozen=True)
+class RoundRule:
+    """What Rennala and Malenia do differently in the loop: line 4's exit test on the counts
+    B_i^k, line 10's aggregate of the round's fresh gradients (returns g^k and what to record
+    under ``key``), and the name of that record."""
+    enough: Callable[[list], bool]
+    aggregate: Callable
+    key: str
+    fresh: Callable = computed_at_current
+    again: Callable = ask_again
+    restart: Callable = ask_all
+    stop: Callable = stop_all
+
+
+def round_server(problem, splits, gamma: float, T: int, n: int, batch: int, seed: int, x0, rule: RoundRule,
+                 stale: str = "stop"):
+    """Algorithm 1's loop with ``rule``; ``stale`` is line 12's branch, "stop" or "ignore"."""
 
     def body(ctx):
         xs = [x0.copy()]
@@ -120,29 +187,27 @@ def round_server(problem, splits, gamma: float, T: int, n: int, batch: int, seed
             return local_gradient(problem, splits[job.worker], seed, job.worker, job.serial, xs[job.pi], batch)
 
         workers = Workers(n, compute)
-        for i in range(n):                                     # line 3 for k = 0
-            yield from workers.assign(workers.new_job(i, 0))
         pending, discarded = [], 0
         for k in range(T):                                     # line 2
+            yield from rule.restart(workers, k)                # line 3
             fresh, counts = [], [0] * n
-            while True:                                        # line 4
+            while not rule.enough(counts):                     # line 4
                 job, g, idx = yield from receive_one(workers, pending, f"k={k}")     # line 5
-                used = job.pi == k                             # a gradient at an older x^{k'} is ignored (line 12)
+                used = rule.fresh(job, k)
                 ctx.record("received", received_record(job, k, g, idx, used))
                 if used:
                     fresh.append((job.worker, job.serial, g))  # lines 6-7
                     counts[job.worker] += 1
                 else:
-                    discarded += 1
-                if used and enough(counts):
-                    break
-                yield from workers.assign(workers.new_job(job.worker, k))          # line 8
-            g_k, summary = aggregate(fresh, n)                 # line 10
+                    discarded += 1                             # line 12, "ignore"
+                yield from rule.again(workers, job, k, rule.enough(counts), stale)   # line 8
+            g_k, summary = rule.aggregate(fresh, n)            # line 10
             xs.append(xs[k] - gamma * g_k)                     # line 11
-            ctx.record(round_key, {"k": k, **summary})
+            ctx.record(rule.key, {"k": k, **summary})
             ctx.record("x", xs[k + 1])
-            if k + 1 < T:                                      # the batch's last worker starts at x^{k+1}
-                yield from workers.assign(workers.new_job(job.worker, k + 1))
+            if stale == "stop":                                # line 12, "stop"
+                stopped = yield from rule.stop(workers, k)
+                ctx.record("stopped", {"k": k, "jobs": [(j.worker, j.serial, j.pi) for j in stopped]})
         ctx.record("discarded", discarded)
         yield Output(xs[T])
     return body
@@ -170,33 +235,38 @@ def rennala_aggregate(fresh, n):
     return g, {"members": [(w, s) for w, s, _ in batch]}
 
 
-def build_rounds(problem, params, seed, **rule):
-    """The system of :func:`round_server` for ``params``; ``rule``: enough, aggregate, round_key."""
+def build_rounds(problem, params, seed, rule: RoundRule):
+    """The system of :func:`round_server` for ``params`` and ``rule``."""
     n = params["n"]
     splits = local_splits(problem, n, params["zeta"], seed)
     body = round_server(problem, splits, params["gamma"], params["T"], n, params["batch"], seed,
-                        start_point(problem, params), **rule)
+                        start_point(problem, params), rule, params["stale"])
     return System([ProcessSpec(body)], seed=seed)
 
 
+def rennala_rule(S: int) -> RoundRule:
+    return RoundRule(enough=rennala_enough(S), aggregate=rennala_aggregate, key="batch")
+
+
 def build(problem, params, seed):
-    return build_rounds(problem, params, seed, enough=rennala_enough(params["S"]), aggregate=rennala_aggregate,
-                        round_key="batch")
+    return build_rounds(problem, params, seed, rennala_rule(params["S"]))
 
 
 def metrics(trace, problem, params):
     m = final_metrics(trace, problem, 0)
     if trace.observed("discarded"):
         m["discarded"] = trace.observed("discarded")[-1]
+    if params.get("stale") == "stop":
+        m["stopped_jobs"] = sum(len(s["jobs"]) for s in trace.observed("stopped"))
     return m
 
 
 PARAMS = {"gamma": gamma_param(), "T": iterations_param(),
           "S": Param("S", int, 8, "batch: fresh gradients (computed at x_k) per update, >= 1", at_least(1, "S")),
-          **worker_params()}
+          "stale": stale_param(), **worker_params()}
 
-# Each round takes S fresh results and discards at most n - 1 stale ones (one per worker
-# still busy at an older iterate); a result costs a finish, a receive and a start event.
+# Each round takes S fresh results and discards at most n stale ones (one per worker still
+# busy at an older iterate); a result costs a finish, a receive and a start event, a round a stop.
 ALGORITHM = register(Algorithm(
     name="rennala-sgd",
     summary="Rennala SGD: S fresh gradients at x_k from any workers, stale ones discarded, x_{k+1} = x_k − γ mean",

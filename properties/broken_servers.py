@@ -9,6 +9,10 @@ variant                                         the mistake
 ==============================================  =====================================================
 ``broken-fedbuff-divides-by-weights``           its parameters say ``normalization="K"`` but it
                                                 divides by Σ_i w_i (design notes, "Known deviations")
+``broken-fedbuff-round-before-publish``         a starting client downloads the model before the one
+                                                just published
+``broken-fedbuff-queued-model``                 a client that waited in a busy worker's queue trains
+                                                on the model current when it was sampled
 ``broken-rennala-uses-stale``                   a result one round old (computed at x^{k-1}) still
                                                 counts toward the S of round k
 ``broken-malenia-all-but-one``                  a round ends when n − 1 workers contributed (the
@@ -66,9 +70,13 @@ def _rounds(rule_of):
 # --- FedBuff, synchronous schedule: the next round dispatched before the publish ------------------
 
 _variant("fedbuff", "broken-fedbuff-round-before-publish",
-         "BROKEN fedbuff: dispatch='round' sends the next round the model before the one just published",
+         "BROKEN fedbuff: a starting client downloads the model before the one just published",
          _system(lambda problem, splits, p, seed, x0: fedbuff.server(
-             problem, splits, p, seed, x0, round_version=lambda published: max(len(published) - 2, 0))))
+             problem, splits, p, seed, x0, downloaded=lambda published, job: max(len(published) - 2, 0))))
+_variant("fedbuff", "broken-fedbuff-queued-model",
+         "BROKEN fedbuff: a client that waited in a queue trains on the model current when it was sampled",
+         _system(lambda problem, splits, p, seed, x0: fedbuff.server(
+             problem, splits, p, seed, x0, downloaded=lambda published, job: job.assigned)))
 
 
 _variant("fedbuff", "broken-fedbuff-divides-by-weights",

@@ -60,6 +60,8 @@ def _draw(data, algorithm: str, **fixed) -> Case:
     if algorithm == "fedbuff":
         T = data.draw(st.integers(2, 8), label="T")
         params.update(T=T, K=data.draw(st.integers(1, min(T, 3)), label="K"),
+                      Q=data.draw(st.integers(1, 2), label="Q"),
+                      C=data.draw(st.one_of(st.none(), st.integers(1, n + 2)), label="C"),
                       gamma_l=data.draw(step_sizes(), label="gamma_l"),
                       gamma_g=data.draw(st.sampled_from([1.0, 0.5, 2.0]), label="gamma_g"),
                       weighting=data.draw(st.sampled_from(["sqrt", "none"]), label="weighting"),
@@ -480,6 +482,19 @@ register(Guarantee(
 # --- FedBuff ------------------------------------------------------------------------------------
 
 
+def _client_delta(result, r, xs):
+    """A client's Q local steps replayed from its recorded samples and the model it downloaded:
+    y_q = y_{q−1} − η_l g(y_{q−1}; ξ_q); returns (the gradients, Δ = Σ_q η_l g(y_{q−1}; ξ_q))."""
+    gamma_l = result.params["gamma_l"]
+    y, grads, steps = xs[r["version"]], [], []
+    for q, samples in enumerate(r["local_samples"]):
+        g = _recompute(result.problem, y, samples)
+        grads.append(g)
+        steps.append(gamma_l * g)
+        y = y - steps[-1]
+    return grads, _in_order(steps)
+
+
 def check_fedbuff(result) -> str | None:
     p, xs = result.params, _iterates(result)
     K, T = p["K"], p["T"]
@@ -508,11 +523,12 @@ def check_fedbuff(result) -> str | None:
             if [tuple(m) for m in val["members"]] != [_key(r) for r in buf]:
                 return f"x^({v}): members recorded {val['members']}, the buffer holds {[_key(r) for r in buf]}"
             ws = [weight(v - 1 - r["version"]) for r in buf]
-            num = _in_order([wi * (p["gamma_l"] * r["gradient"]) for wi, r in zip(ws, buf)])
+            num = _in_order([wi * _client_delta(result, r, xs)[1] for wi, r in zip(ws, buf)])
             Z = float(K) if p["normalization"] == "K" else _in_order(ws)
             diff = bit_difference(xs[v], xs[v - 1] - p["gamma_g"] * (num / Z), f"x^({v})",
-                                  f"x^({v - 1}) − η_g (Σ w(s_i) η_l g_i)/Z with Z = {Z!r} "
-                                  f"(normalization = {p['normalization']!r})")
+                                  f"x^({v - 1}) − η_g (Σ w(s_i) Δ_i)/Z with Z = {Z!r} "
+                                  f"(normalization = {p['normalization']!r}), Δ_i recomputed from the "
+                                  f"client's local steps")
             if diff:
                 return diff
             if val["Z"] != Z:
@@ -546,6 +562,78 @@ register(Guarantee(
     hard=_stale_weighted_publish,
     hard_case="a stale update (s >= 1, w < 1) in a published buffer",
     broken={"fedbuff": "broken-fedbuff-divides-by-weights"},
+))
+
+# --- FedBuff's clients: the model they download, their local steps, C in training ---------------
+
+
+def check_fedbuff_clients(result) -> str | None:
+    """From the order of the records alone: a client's ``"download"`` comes when its worker takes it
+    up, and it must be the model published last by then (not the one current when it was sampled);
+    every received update is of a downloaded client, its Q local steps recompute bit for bit from
+    that model and its keyed samples (worker k's (serial·Q + q)-th draws), Δ = Σ_q η_l g_q; and C
+    clients are in training (sampled, not yet received) whenever an update arrives."""
+    p, xs, seed = result.params, _iterates(result), result.schedule.seed
+    n, Q = p["n"], p["Q"]
+    C = p["C"] or n
+    splits = local_splits(result.problem, n, p["zeta"], seed)
+    v, downloads, sampled, received = 0, {}, 0, 0
+    sampled = C if p["dispatch"] == "update" else n
+    for key, val in _records(result):
+        if key == "download":
+            if val["version"] != v:
+                return (f"worker {val['worker']}'s client #{val['serial']} started when x^({v}) was the newest "
+                        f"model, but trained on x^({val['version']})")
+            downloads[_key(val)] = val["version"]
+        elif key == "publish":
+            v += 1
+            if p["dispatch"] == "round":
+                sampled += n
+        elif key == "assign":
+            sampled += 1
+        elif key == "received":
+            r, w, srl = val, val["worker"], val["serial"]
+            if _key(r) not in downloads:
+                return f"worker {w}'s update #{srl} arrived, but that client never started"
+            if r["version"] != downloads[_key(r)]:
+                return (f"worker {w}'s update #{srl} is recorded of x^({r['version']}), but its client downloaded "
+                        f"x^({downloads[_key(r)]})")
+            if p["dispatch"] == "update" and sampled - received != C:
+                return f"update {r['t']} arrived with {sampled - received} clients in training, not C = {C}"
+            received += 1
+            if len(r["local_samples"]) != Q:
+                return f"worker {w}'s client #{srl} took {len(r['local_samples'])} local steps, not Q = {Q}"
+            for q, samples in enumerate(r["local_samples"]):
+                drawn = [int(j) for j in local_samples(splits[w], seed, w, srl * Q + q, p["batch"])]
+                if samples != drawn:
+                    return (f"worker {w}'s client #{srl}, local step {q + 1}: samples {samples}, not its keyed draw "
+                            f"{drawn} from worker {w}'s split")
+            grads, delta = _client_delta(result, r, xs)
+            diff = bit_difference(r["delta"], delta, f"worker {w}'s client #{srl}: Δ",
+                                  f"Σ_q η_l g(y_(q−1)) from x^({r['version']}), Q = {Q}")
+            if diff:
+                return diff
+    return None
+
+
+def _waited_across_a_publish(result) -> bool:
+    """A client sampled while its worker was busy started after a newer model was published."""
+    assigned = {_key(a): a["version"] for a in result.trace.observed("assign")}
+    return any(d["version"] > assigned.get(_key(d), d["version"]) for d in result.trace.observed("download"))
+
+
+register(Guarantee(
+    name="fedbuff-clients",
+    statement="a FedBuff client trains on the model published last when it starts (never one from when it was "
+              "sampled), runs Q local steps from it on its keyed samples, Δ = y_0 − y_Q bit for bit; C clients in "
+              "training",
+    source="Nguyen et al., AISTATS 2022, Algorithm 1 (client: y_q = y_(q−1) − η_l g, Δ = y_0 − y_Q; concurrency C)",
+    algorithms=("fedbuff",),
+    draw=_draw,
+    check=check_fedbuff_clients,
+    hard=_waited_across_a_publish,
+    hard_case="a queued client started after a publish",
+    broken={"fedbuff": "broken-fedbuff-queued-model"},
 ))
 
 # --- FedBuff with K = n under the synchronous schedule is mini-batch SGD --------------------------
@@ -608,7 +696,7 @@ def check_attribution(result) -> str | None:
     for r in result.trace.observed("received", 0):
         k, s = _key(r)
         split = splits[k]
-        drawn = local_samples(split, seed, k, s, p["batch"])
+        drawn = local_samples(split, seed, k, s * p.get("Q", 1), p["batch"])     # FedBuff: its first local step
         if r["samples"] != [int(j) for j in drawn]:
             outside = sorted(set(r["samples"]) - set(int(j) for j in split))
             if outside:

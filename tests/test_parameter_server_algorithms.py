@@ -198,7 +198,9 @@ def check_fedbuff(res):
             assert val["version"] == v and val["t"] == K * v and len(since) == K    # every K received updates
             buf = sorted(since, key=lambda r: (r["worker"], r["serial"]))
             assert val["members"] == [(r["worker"], r["serial"]) for r in buf]
-            num = in_order([r["weight"] * (p["gamma_l"] * r["gradient"]) for r in buf])
+            if p["Q"] == 1:                                # one local step: Δ = η_l g, bit for bit
+                assert all(r["delta"].tobytes() == (p["gamma_l"] * r["gradient"]).tobytes() for r in buf)
+            num = in_order([r["weight"] * r["delta"] for r in buf])
             Z = float(K) if p["normalization"] == "K" else in_order([r["weight"] for r in buf])
             assert val["Z"] == Z
             same_bits(xs[v], xs[v - 1] - p["gamma_g"] * (num / Z), f"x^({v})")
@@ -325,19 +327,67 @@ def test_fedbuff_without_weights_both_normalizations_agree_bit_for_bit():
     check_fedbuff(a)
 
 
-def test_fedbuff_is_asgrad_random_waiting_up_to_rounding():
-    """Seed 001, Table 1: FedBuff (w = 1, divide by K, η_g = 1, η_l = Kγ) is random
-    asynchronous SGD with waiting b = K: the same jobs and samples, x^(v) = x_{Kv}."""
-    K, gamma = 3, 0.02
-    fb = run("fedbuff", {"weighting": "none", "K": K, "gamma_l": K * gamma, "gamma_g": 1.0, "T": 30},
-             adversary="timed:model=fixed,s=1/2/4/8", seed=4)
-    ag = run_algorithm("random-async-sgd-waiting", params={"n": 4, "zeta": 1.0, "b": K, "gamma": gamma, "T": 30},
-                       adversary="timed:model=fixed,s=1/2/4/8", seed=4)
-    key = lambda r: (r["worker"], r["serial"], r["pi"])  # noqa: E731
-    assert [key(r) for r in fb.trace.observed("received")] == [key(r) for r in ag.trace.observed("received")]
-    ag_x = ag.trace.observed("x")
-    for v, x in enumerate(fb.trace.observed("x"), start=1):
-        np.testing.assert_allclose(x, ag_x[K * v - 1], rtol=1e-10, atol=1e-13)
+def _published_at_assignment(res):
+    """For each FedBuff client sampled after an update: the version current when it was sampled,
+    and the one it downloaded when its worker took it up (from the order of the records)."""
+    v, out, assigned = 0, [], {}
+    for _, _, key, val in res.trace.observations:
+        if key == "publish":
+            v += 1
+        elif key == "assign":
+            assigned[(val["worker"], val["serial"])] = v
+        elif key == "download" and (val["worker"], val["serial"]) in assigned:
+            out.append((assigned[(val["worker"], val["serial"])], val["version"]))
+    return out
+
+
+def test_fedbuff_note_c_is_asgrad_random_waiting_unless_a_client_waits_across_a_publish():
+    """Seed 001, Table 1, note (c): FedBuff with η_l = γ/b, η_g = b, Q = 1, K = b (w = 1, divide by K,
+    C = n) publishes x^(v) = x_{bv} of random asynchronous SGD with waiting b, step γ/b per received
+    gradient (a step γ on the mean of b), up to rounding: the same schedule replays on both, with the
+    same jobs and samples.  Where a sampled client waits in a busy worker's queue across a publish,
+    FedBuff's client downloads the newer model when it starts while AsGrad's job computes at the
+    iterate of its assignment: the replay on AsGrad then diverges at that job's start."""
+    from asyncproof.reference.adversaries import Replay
+    from asyncproof.reference.errors import ReplayDivergence
+    b, gamma, n = 3, 0.06, 4
+    same = differ = 0
+    cases = [(adv.format(s=seed), seed) for seed in range(8)
+             for adv in ("roundrobin", "random:seed={s}", "timed:model=fixed,s=1/1/1/1")]
+    for adversary, seed in cases:     # short runs: with n = 4 random clients, long ones nearly always queue
+        fb = run("fedbuff", {"weighting": "none", "K": b, "gamma_l": gamma / b, "gamma_g": float(b), "Q": 1, "T": 6},
+                 adversary=adversary, seed=seed)
+        waited = [(a, d) for a, d in _published_at_assignment(fb) if d > a]
+        try:
+            ag = run_algorithm("random-async-sgd-waiting", params={"n": n, "zeta": 1.0, "b": b, "gamma": gamma / b,
+                                                                   "T": 6},
+                               adversary=Replay(list(fb.trace.events)), seed=seed)
+        except ReplayDivergence as e:
+            assert waited, f"seed {seed}: the replay diverged ({e}) though no client waited across a publish"
+            assert "start" in e.expected                  # at a client's start: the model it downloaded
+            differ += 1
+            continue
+        assert not waited, f"seed {seed}: a client waited across a publish, yet AsGrad ran the same jobs"
+        key = lambda r: (r["worker"], r["serial"], r["pi"], r["samples"])  # noqa: E731
+        assert [key(r) for r in fb.trace.observed("received")] == [key(r) for r in ag.trace.observed("received")]
+        ag_x = ag.trace.observed("x")
+        for v, x in enumerate(fb.trace.observed("x"), start=1):
+            np.testing.assert_allclose(x, ag_x[b * v - 1], rtol=1e-12, atol=1e-15)
+        same += 1
+    assert same and differ, (same, differ)          # both cases were met
+
+
+def test_fedbuff_local_steps_and_concurrency():
+    """Q local steps from the downloaded model (Δ = Σ_q η_l g(y_(q−1))), and C clients in training."""
+    for C in (1, 2, 6):
+        res = run("fedbuff", {"Q": 3, "C": C, "T": 20, "K": 2}, adversary=STRAGGLERS, seed=C)
+        assert server_properties.check_fedbuff_clients(res) is None
+        recs = res.trace.observed("received")
+        assert all(len(r["local_samples"]) == 3 for r in recs)
+        if C == 1:                                     # one client at a time: every update is fresh
+            assert max(r["version_delay"] for r in recs) == 0
+        if C == 6:                                     # more clients than workers: some wait in a queue
+            assert any(d > a for a, d in _published_at_assignment(res))
 
 
 # --- convergence on an easy problem ---------------------------------------------------------------

@@ -92,9 +92,10 @@ class Workers:
     supplied by the algorithm and is evaluated when the engine job finishes.
     """
 
-    def __init__(self, n: int, compute):
+    def __init__(self, n: int, compute, on_start=None):
         self.n = n
         self.compute = compute
+        self.on_start = on_start            # called with a job when its worker starts it (FedBuff's download)
         self.queue = {k: deque() for k in range(n)}
         self.running: dict[int, Assigned] = {}          # worker -> its running job
         self.by_engine_id: dict[int, Assigned] = {}
@@ -116,6 +117,8 @@ class Workers:
             return
         job = self.queue[worker].popleft()
         self.running[worker] = job
+        if self.on_start is not None:
+            self.on_start(job)
         job.engine_id = yield Start(Job(f"w{worker}", f"g_{worker}(x_{job.pi}) #{job.serial}",
                                         lambda job=job: self.compute(job)))
         self.by_engine_id[job.engine_id] = job

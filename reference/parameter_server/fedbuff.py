@@ -3,66 +3,89 @@
 Nguyen, Malik, Zhan, Yousefpour, Rabbat, Malek, Huba, "Federated learning with buffered
 asynchronous aggregation", AISTATS 2022 (reference [3] of seed 001); seed 001
 (001_c6590ddcd2705154.txt), "Table 1", row "Random Asynchronous SGD with waiting
-(FedBuff)": k_{t+1} ~ Unif[n], and note (c): "η_l = γ/b, η_g = b, Q = 1 in Theorem 1 [3]".
+(FedBuff)": k_{t+1} ~ Unif[n], and note (c): "If we set η_l = γ/b, η_g = b, Q = 1 in
+Theorem 1 [3]".
 
-The left column gives the statements of the paper's Algorithm 1 (server and client) in
-order; the line numbers of its pseudo-code are not cited.
+The paper's full text was not reachable to us line by line: the left column restates its
+Algorithm 1 (server and client) from its abstract ("The server aggregates client updates
+in a private buffer until K updates have been received, at which point a server model
+update is immediately performed"), from the division by K "in Alg 1, L11" (quoted by a
+FedScale maintainer, SymbioticLab/FedScale#162), and from seed 001's note (c), which
+names its parameters η_l, η_g, Q; the staleness weight 1/√(1 + τ) is the one of Meta's
+FLSim (``PolynomialStalenessWeight``, exponent 0.5), whose FedBuff the paper describes.
 
 =============================================================  =============================================
-FedBuff, Algorithm 1 (server, client)                          here (``server``)
+FedBuff, Algorithm 1 (server, client), restated                here (``server``)
 =============================================================  =============================================
-input: η_g, η_l, local steps Q, concurrency C, buffer size K   params gamma_g, gamma_l, K; Q = 1; C = n
-run C clients on the current model                            one job per worker at x^(0) (version 0)
-client: y_0 = w; y_q = y_{q−1} − η_l g(y_{q−1}), q = 1..Q;      the job computes g_k at the model of its
-send Δ = y_0 − y_Q                                             version; Δ = η_l g (Q = 1, exactly)
-if a client update Δ_i arrives: Δ̄ += Δ_i, k += 1; scaled by    ``buffer.append(...)`` with w(s), s = v − v_job
-s(τ_i) = 1/√(1 + τ_i) in the paper's experiments               (the received updates t = 0 .. T − 1)
-if k == K: Δ̄ = Δ̄ / K; w = w − η_g Δ̄; Δ̄ = 0, k = 0              :func:`aggregate`; publish x^(v+1), v += 1
-sample a new client, send it the current model                 k ~ Unif[n] keyed (seed, stream, t); version v
+input: η_g, η_l, local steps Q, concurrency C, buffer size K   params gamma_g, gamma_l, Q, C (default n), K
+run C clients; each downloads the current model when it        :func:`initial_clients`; :func:`download`
+starts                                                         (``Workers(on_start=download)``)
+client: y_0 = w; y_q = y_{q−1} − η_l g(y_{q−1}), q = 1..Q;      :func:`local_update`: Q steps on worker k's
+send Δ = y_0 − y_Q                                             data from the downloaded model
+if a client update Δ_i arrives: Δ̄ += s(τ_i) Δ_i, k += 1        ``buffer.append(...)`` with w(s), s = v − v_job
+if k == K: Δ̄ = Δ̄ / K (Alg 1, L11); w = w − η_g Δ̄;             :func:`aggregate`; publish x^(v+1), v += 1
+Δ̄ = 0, k = 0
+sample a new client (C stay in training)                       k ~ Unif[n] keyed (seed, stream, t): it
+                                                               downloads the model when it starts
 =============================================================  =============================================
 
 Choices and deviations:
 
-* **Assignment** is seed 001's: after each received update t a worker k ~ Unif[n]
-  (keyed draw ``generator(seed, STREAM_POLICY, t)``, the stream AsGrad's random
-  policies use) gets a job at the model published at that moment; a busy worker
-  queues it (first come, first served), and it still computes at the model of its
-  assignment.  It computes on **worker k's** data, never on the data of the worker
-  that just finished.
-* **Staleness.**  s = v_now − v_job, the versions published since the job's model;
-  ``weighting="sqrt"`` gives w(s) = 1/sqrt(1 + s) (the paper's experiments; computed as
+* **Concurrency C** (default n): C clients are in training at any time (jobs assigned
+  and not yet received): one new client is sampled per received update.  The first C
+  are workers 0, 1, ..., (C − 1) mod n (so C = n starts every worker once, as AsGrad's
+  initialisation does); later ones are k ~ Unif[n] (keyed draw
+  ``generator(seed, STREAM_POLICY, t)``, the stream AsGrad's random policies use).
+  With n workers standing for the paper's large client population, a sampled worker
+  that is busy queues the client, first come, first served.
+* **The client trains on the model it downloads when it starts** (:func:`download`):
+  a client that waited in a busy worker's queue gets the model current when the
+  worker takes it up, never one assigned earlier.  That is where FedBuff and AsGrad's
+  "random asynchronous SGD with waiting" differ: AsGrad computes a job at the iterate
+  of its assignment.  On schedules where no queued client waits across a publish the
+  two are the same (note (c) below, tested); elsewhere FedBuff's updates are fresher.
+* **Local steps.**  y_q = y_{q−1} − η_l g_k(y_{q−1}; ξ_q) with ξ_q the keyed draw
+  (seed, worker, serial·Q + q) from worker k's split, so Q = 1 draws exactly what an
+  AsGrad job draws; Δ = y_0 − y_Q is computed as Σ_q η_l g_k(y_{q−1}; ξ_q), summed from
+  the first step: equal in exact arithmetic, and it keeps the bits of η_l g for Q = 1
+  (w − (w − η_l g) would lose the low bits of a small step).
+* **Staleness.**  s = v_now − v_job, the versions published since the model the client
+  downloaded; ``weighting="sqrt"`` gives w(s) = 1/sqrt(1 + s) (computed as
   ``1.0 / math.sqrt(1 + s)``), ``"none"`` w = 1.
 * **Normalisation.**  ``normalization="K"`` divides the weighted sum by K, as the
-  paper's server does.  ``"weights"`` divides by Σ_i w_i instead: that is **not
+  paper's server does (L11).  ``"weights"`` divides by Σ_i w_i instead: that is **not
   FedBuff** (with stale updates Σ w_i < K, so its steps are larger by K / Σ w_i) but a
-  deviation found in public codes that claim to divide by K; it is kept selectable
-  so the difference can be shown, and the tests show it.  With ``weighting="none"``
-  both are the same.
+  deviation found in public codes that claim to divide by K (FedScale's example); it is
+  kept selectable so the difference can be shown.  With ``weighting="none"`` both are
+  the same.
 * **Summation order.**  The buffer is summed **sorted by (worker, serial)**, not in
-  arrival order, starting from the first term: Σ_i w_i (η_l g_i); Σ_i w_i in the
-  same order; then divided by Z once, scaled by η_g.
-* **AsGrad's counting.**  Received update t of a job of version v_job has
-  π = K · v_job (x^(v) is AsGrad's x_{Kv}: the model changes every K received
-  updates) and τ = t − π.  With ``weighting="none"``, ``normalization="K"``, η_g = 1
-  and η_l = K γ, FedBuff is AsGrad's random asynchronous SGD with waiting (b = K,
-  step γ) up to rounding: the same jobs, the same samples, the same x_{Kv}.
+  arrival order, starting from the first term: Σ_i w_i Δ_i; Σ_i w_i in the same order;
+  then divided by Z once, scaled by η_g.
+* **AsGrad's counting and note (c).**  Received update t of a client that downloaded
+  version v_job has π = K · v_job (x^(v) is AsGrad's x_{Kv}: the model changes every K
+  received updates) and τ = t − π.  With ``weighting="none"``, ``normalization="K"``,
+  Q = 1, C = n and note (c)'s η_l = γ/b, η_g = b, K = b, FedBuff publishes
+  x^(v+1) = x^(v) − (γ/b) Σ of the b gradients: random asynchronous SGD with waiting
+  (b, step γ/b per received gradient, i.e. a step γ on the mean of b) up to rounding,
+  on every schedule where no client waits in a queue across a publish.
 * Updates left in the buffer when T is reached (T not a multiple of K) are not
   applied (``"unpublished"``).
 * **Dispatch.**  ``dispatch="update"`` (default) is the paper's asynchronous server: a
-  new client after every received update, on the model published at that moment.
-  ``dispatch="round"`` is the **synchronous schedule** (the synchronous FedAvg limit the
-  paper compares with): with K = n, every worker gets one job at x^(v) right after x^(v)
-  is published and none in between, so each buffer holds exactly one update per worker,
-  all of staleness 0.  Then, under any order of finishing, FedBuff is mini-batch SGD on
-  those n samples: ``x^(v+1) = x^(v) − η_g (Σ_k η_l g_k(x^(v)))/n`` (a property checks it
-  bit for bit against ``minibatch-sgd`` with the same batches).  K != n is an error there
-  (a round has n updates: a buffer of K > n would wait for a round that never comes).
+  new client after every received update.  ``dispatch="round"`` is the **synchronous
+  schedule** (the synchronous FedAvg limit the paper compares with): with K = C = n,
+  every worker gets one client right after x^(v) is published and none in between, so
+  each buffer holds exactly one update per worker, all of staleness 0.  Then, under any
+  order of finishing, FedBuff with Q = 1 is mini-batch SGD on those n samples:
+  ``x^(v+1) = x^(v) − η_g (Σ_k η_l g_k(x^(v)))/n`` (a property checks it bit for bit
+  against ``minibatch-sgd`` with the same batches).  K != n or C != n is an error there.
 
 Recorded: ``"received"`` per update (``t``, ``worker``, ``serial``, ``version``, ``pi``, ``tau``,
-``version_delay`` s, ``weight`` w(s), ``samples``, ``gradient``, ``used``), ``"assign"``,
-``"publish"`` per new model (``version``, ``t``: updates received so far, ``members``
-(worker, serial) in summation order, ``weights``, ``Z``), ``"x"`` per publish,
-``"unpublished"`` at the end.
+``version_delay`` s, ``weight`` w(s), ``samples`` (the first local step's), ``gradient`` (the
+first local step's, at the downloaded model), ``local_samples`` (every step's), ``delta`` Δ,
+``used``), ``"assign"`` (``t``, ``worker``, ``serial``, ``version`` current then), ``"download"`` (``worker``, ``serial``,
+``version``) when a client starts, ``"publish"`` per new model (``version``, ``t``: updates
+received so far, ``members`` (worker, serial) in summation order, ``weights``, ``Z``), ``"x"``
+per publish, ``"unpublished"`` at the end.
 """
 
 from __future__ import annotations
@@ -71,7 +94,7 @@ import math
 
 from ..engine import Output, ProcessSpec, System
 from ..errors import InputError
-from ..registry import Algorithm, Param, positive, register
+from ..registry import Algorithm, Param, at_least, positive, register
 from ..rng import generator
 from ..baselines._common import final_metrics, iterations_param, start_point
 from .asgrad import STREAM_POLICY
@@ -82,53 +105,79 @@ WEIGHTINGS = {"none": lambda s: 1.0, "sqrt": lambda s: 1.0 / math.sqrt(1 + s)}
 NORMALIZATIONS = ("K", "weights")
 
 
-def aggregate(buffer, gamma_l: float, normalization: str, K: int):
-    """(Σ_i w_i η_l g_i) / Z over the buffer sorted by (worker, serial); Z = K or Σ_i w_i."""
+def aggregate(buffer, normalization: str, K: int):
+    """(Σ_i w_i Δ_i) / Z over the buffer sorted by (worker, serial); Z = K or Σ_i w_i."""
     entries = sorted(buffer, key=lambda e: (e["worker"], e["serial"]))
-    num = sum_in_order([e["weight"] * (gamma_l * e["gradient"]) for e in entries])
+    num = sum_in_order([e["weight"] * e["delta"] for e in entries])
     Z = float(K) if normalization == "K" else sum_in_order([e["weight"] for e in entries])
     return num / Z, entries, Z
 
 
-def _newest(published) -> int:
-    return len(published) - 1          # a round's jobs compute at the model just published
+def local_update(problem, split, seed: int, worker: int, serial: int, y0, gamma_l: float, Q: int, batch: int):
+    """The client: y_q = y_{q−1} − η_l g(y_{q−1}; ξ_q), q = 1..Q, from the downloaded model y_0;
+    Δ = y_0 − y_Q as Σ_q η_l g(y_{q−1}; ξ_q).  Returns (gradients, samples, Δ)."""
+    y, steps, grads, samples = y0, [], [], []
+    for q in range(Q):
+        g, idx = local_gradient(problem, split, seed, worker, serial * Q + q, y, batch)
+        step = gamma_l * g
+        grads.append(g)
+        samples.append(idx)
+        steps.append(step)
+        if q + 1 < Q:
+            y = y - step
+    return grads, samples, sum_in_order(steps)
 
 
-def server(problem, splits, p: dict, seed: int, x0, round_version=_newest):
-    """FedBuff's server; ``round_version(published)`` is the version a synchronous round's jobs
-    get (the hook a broken variant replaces: the round dispatched before the publish)."""
-    n, K, T = p["n"], p["K"], p["T"]
+def newest(published, job) -> int:
+    """The model a client downloads when it starts: the one published last (not ``job.assigned``,
+    the one current when it was sampled, if it waited in a busy worker's queue)."""
+    return len(published) - 1
+
+
+def initial_clients(C: int, n: int) -> list[int]:
+    """The first C clients: workers 0, 1, ..., (C − 1) mod n."""
+    return [j % n for j in range(C)]
+
+
+def server(problem, splits, p: dict, seed: int, x0, downloaded=newest):
+    """FedBuff's server; ``downloaded(published)`` is the version a starting client takes."""
+    n, K, T, Q = p["n"], p["K"], p["T"], p["Q"]
+    C = p["C"] or n
     weight = WEIGHTINGS[p["weighting"]]
 
     def body(ctx):
-        published = [x0.copy()]                                # x^(0), x^(1), ...: a job reads its version's
+        published = [x0.copy()]                                # x^(0), x^(1), ...
 
         def compute(job):
-            return local_gradient(problem, splits[job.worker], seed, job.worker, job.serial,
-                                  published[job.version], p["batch"])
+            grads, samples, delta = local_update(problem, splits[job.worker], seed, job.worker, job.serial,
+                                                 published[job.version], p["gamma_l"], Q, p["batch"])
+            return (grads, delta), samples
 
-        workers = Workers(n, compute)
+        def download(job):                                     # the client starts: it takes the current model
+            job.version = downloaded(published, job)
+            job.pi = K * job.version                           # AsGrad's π = K v
+            ctx.record("download", {"worker": job.worker, "serial": job.serial, "version": job.version})
 
-        def new_job(k, version):
-            job = workers.new_job(k, K * version)              # AsGrad's π = K v
-            job.version = version
+        workers = Workers(n, compute, on_start=download)
+        def sample(k):
+            job = workers.new_job(k, None)
+            job.assigned = len(published) - 1                  # current when sampled (recorded, not used)
             return job
 
-        def dispatch_round(version):                           # dispatch="round": one job per worker
-            for i in range(n):
-                yield from workers.assign(new_job(i, version))
-
-        yield from dispatch_round(0)                           # concurrency C = n, all at x^(0)
+        for k in initial_clients(C, n):                        # run C clients
+            yield from workers.assign(sample(k))
         buffer, pending = [], []
         for t in range(T):
             v = len(published) - 1
-            job, g, idx = yield from receive_one(workers, pending, f"t={t}")
+            job, (grads, delta), samples = yield from receive_one(workers, pending, f"t={t}")
             s = v - job.version
-            rec = received_record(job, t, g, idx, True, version=job.version, version_delay=s, weight=weight(s))
+            rec = received_record(job, t, grads[0], samples[0], True, version=job.version, version_delay=s,
+                                  weight=weight(s), delta=delta,
+                                  local_samples=[[int(j) for j in idx] for idx in samples])
             ctx.record("received", rec)
             buffer.append(rec)
             if len(buffer) == K:
-                step, entries, Z = aggregate(buffer, p["gamma_l"], p["normalization"], K)
+                step, entries, Z = aggregate(buffer, p["normalization"], K)
                 published.append(published[v] - p["gamma_g"] * step)
                 ctx.record("publish", {"version": v + 1, "t": t + 1, "Z": Z,
                                        "members": [(e["worker"], e["serial"]) for e in entries],
@@ -136,13 +185,14 @@ def server(problem, splits, p: dict, seed: int, x0, round_version=_newest):
                 ctx.record("x", published[v + 1])
                 buffer = []
             if p["dispatch"] == "round":
-                if not buffer:                                 # x^(v+1) was just published
-                    yield from dispatch_round(round_version(published))
+                if not buffer:                                 # x^(v+1) was just published: the next round
+                    for i in range(n):
+                        yield from workers.assign(sample(i))
                 continue
-            yield from workers.start_next(job.worker)         # the finished worker's queued job, if any
-            k = int(generator(seed, STREAM_POLICY, t).integers(n))
-            new = new_job(k, len(published) - 1)
-            ctx.record("assign", {"t": t, "worker": k, "version": new.version, "pi": new.pi, "serial": new.serial})
+            yield from workers.start_next(job.worker)         # the finished worker's queued client, if any
+            k = int(generator(seed, STREAM_POLICY, t).integers(n))     # sample a new client
+            new = sample(k)
+            ctx.record("assign", {"t": t, "worker": k, "serial": new.serial, "version": new.assigned})
             yield from workers.assign(new)
         ctx.record("unpublished", [(e["worker"], e["serial"]) for e in buffer])
         yield Output(published[-1])
@@ -159,6 +209,9 @@ def check(problem, params):
     if params["dispatch"] == "round" and params["K"] != params["n"]:
         raise InputError(f"dispatch='round' gives each of the n = {params['n']} workers one job per round: "
                          f"the buffer size K must equal n, got K = {params['K']}")
+    if params["dispatch"] == "round" and params["C"] not in (None, params["n"]):
+        raise InputError(f"dispatch='round' keeps one client per worker in training: the concurrency C must "
+                         f"equal n = {params['n']}, got C = {params['C']}")
     if params["K"] > params["T"]:
         raise InputError(f"K = {params['K']} > T = {params['T']}: the buffer would never fill, "
                          f"no model would be published")
@@ -187,6 +240,9 @@ PARAMS = {
     "K": Param("K", int, 2, "buffer size: a new model every K received updates, 1 <= K <= T",
                lambda v: None if v >= 1 else f"K (buffer size) must be >= 1, got {v!r}"),
     "T": iterations_param(),
+    "Q": Param("Q", int, 1, "local steps of a client, y_q = y_{q-1} − η_l g(y_{q-1}), >= 1", at_least(1, "Q")),
+    "C": Param("C", int, None, "concurrency: clients in training at once (default n), >= 1",
+               at_least(1, "C (concurrency)")),
     "weighting": Param("weighting", str, "sqrt", "staleness weight w(s): 'sqrt' = 1/sqrt(1+s) (the paper's), "
                        "'none' = 1", _one_of("weighting", tuple(WEIGHTINGS), "'sqrt' is 1/sqrt(1+s), the paper's")),
     "normalization": Param("normalization", str, "K", "divide the weighted sum by 'K' (FedBuff) or by "
@@ -202,14 +258,15 @@ PARAMS = {
 # still running at the end.
 ALGORITHM = register(Algorithm(
     name="fedbuff",
-    summary="FedBuff: random workers, staleness-weighted buffer of K updates, x^(v+1) = x^(v) − η_g (Σ w η_l g)/K",
+    summary="FedBuff: C clients in training, Q local steps, staleness-weighted buffer of K updates, "
+            "x^(v+1) = x^(v) − η_g (Σ w Δ)/K",
     source="Nguyen et al., AISTATS 2022 (seed 001 reference [3]); seed 001 Table 1 'Random Asynchronous SGD with "
            "waiting (FedBuff)'",
     params=PARAMS,
     build=build,
     metrics=metrics,
     default_problem="least-squares",
-    max_steps=lambda p: 6 * (p["T"] + p["n"]) + 20,
+    max_steps=lambda p: 6 * (p["T"] + (p["C"] or p["n"])) + 20,
     check=check,
     family="parameter-server",
 ))

@@ -359,7 +359,7 @@ def check_ringleader(result) -> str | None:
                 if not r["stored"] or r["phase"] != 2:
                     return f"worker {w} had updated in round {rnd}, but its gradient #{s} was not stored"
                 stored[w].append(r)
-                restart_at[(w, s)] = t
+                restart_at[(w, s)] = r["pi"]                # computes again at its own point
                 continue
             if r["stored"] or r["phase"] != (2 if done else 1):
                 return (f"round {rnd}: worker {w}'s gradient #{s} belongs in the table (phase "
@@ -367,7 +367,8 @@ def check_ringleader(result) -> str | None:
             table[w].append(r)
             if done or all(table):
                 trigger = w
-            restart_at[(w, s)] = t + 1 if trigger is not None and t + 1 < T else t
+            # the updater is sent x_(t+1) after its update; any other arrival computes again at its own point
+            restart_at[(w, s)] = t + 1 if trigger is not None and t + 1 < T else r["pi"]
         elif key == "update":
             u = val
             if not all(table):

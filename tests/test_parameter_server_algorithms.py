@@ -89,13 +89,13 @@ def check_attribution(res):
 
 
 def check_restarts(res, enders):
-    """A worker restarts the moment its result arrives, at the iterate current then: x_t,
-    or x_{t+1} when that result completed an update (it restarts after the update)."""
+    """Ringleader: a worker restarts the moment its result arrives: at x_{t+1} when that result
+    triggered an update (it is sent the new iterate after the update), else at its own last point."""
     by_key = received_by_key(res)
     for (w, s), r in by_key.items():
         nxt = by_key.get((w, s + 1))
         if nxt is not None:
-            want = r["t"] + ((w, s) in enders)
+            want = r["t"] + 1 if (w, s) in enders else r["pi"]
             assert nxt["pi"] == want, f"worker {w}'s job #{s + 1} computes at x_{nxt['pi']}, not x_{want}"
 
 

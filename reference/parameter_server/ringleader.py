@@ -8,35 +8,44 @@ to the original table", "Start with Phase 1".  Paper: Maranjyan & Richtárik,
 "Ringleader ASGD: The First Asynchronous SGD with Optimal Time Complexity under Data
 Heterogeneity" (arXiv:2509.22860, ICLR 2026).
 
-The paper's pseudo-code was not available to us line by line, so the left column
-quotes the slides and the paper's description of its algorithm (the table (G_i, b_i)
-of gradient sums and counts, the temporary table (G_i^+, b_i^+), the estimator
-ḡ = (1/n) Σ_i G_i/b_i, rounds of exactly n updates, delays δ_i^k <= 2n − 2, "no idle
-workers, no discarded work"); the fine points (which worker triggers the first
-update, where a worker restarts) follow a public simulation of the method next to
-Malenia SGD and IA²SGD (class ``RingleaderASGD``; we could not confirm it is the
-authors'): "Phase 1: collect until every worker has contributed at least once (no
-updates).  Phase 2: perform exactly n updates — start with the last finisher of
-Phase 1.  Extra arrivals from already-updated workers go into NEXT buffer.  After
-Phase 2: move NEXT -> CURRENT".
+The paper's Algorithm 1 was not reachable to us line by line.  The middle column quotes
+the authors' own ICLR 2026 poster (its algorithm box, verbatim: "Repeat until convergence
+— Phase 1 (collect): Accumulate gradients until the gradient table is full. Phase 2
+(update): Perform a single model update per worker (store the intermediate gradients in a
+temporary table). Transition Step: Remove old gradients from the table.") and its worked
+example and workshop slides (artomaranjyan.github.io: ``Ringleader_ICLR.pdf``,
+``ICLR2026_Workshop.pdf`` slides 16–19), and the paper's statements as its summaries
+quote them ("G_i is the sum of gradients for worker i currently in the table, and b_i is
+the count of those gradients"; rounds of "exactly n model updates … ensuring each worker
+receives a new model at most once per round"; "δ_i^k <= 2n − 2").  The earlier version of
+this module followed an unattributed simulation where it restarted workers at the
+current iterate; that is not what the poster's timelines show (see "restarts" below).
 
-==========================================================  ====================================================
-slides / paper                                              here (``server``)
-==========================================================  ====================================================
-all workers start computing at x^0                          one job (i, π = 0) per worker
-table (G_i, b_i); temporary table (G_i^+, b_i^+)            ``table``, ``stored``: per worker, its gradients
-Phase 1 (collect): wait to receive at least one gradient    ``while not all(table)``: each arrival goes into
-from each worker                                            ``table``; its worker restarts at once at the
-                                                            current iterate x_t (no update in phase 1)
-Phase 2 (update): perform a single update per worker;       the arrival that completes phase 1 triggers the
-start with the worker that completed phase 1                first update; then each arrival of a worker not
-                                                            yet updated this round: into ``table``, update,
-                                                            restart that worker at the new iterate
-x^{t+1} = x^t − γ (1/n) Σ_i G_i / b_i                       :func:`~.malenia.table_average` of ``table``
-an already-updated worker's arrival is stored: (G^+, b^+)   ``stored[j]``; the worker restarts at x_t
-Prepare for the next round: move the stored ones back       ``table, stored = stored, empty``
-to the original table; start with phase 1
-==========================================================  ====================================================
+=============================================  =============================================  ===========================
+slide (seed 004)                               paper (poster / statements)                   here (``server``)
+=============================================  =============================================  ===========================
+all workers start computing at x^0             "x^0 sent to every worker"                    one job (i, π = 0) each
+table (G_i, b_i); temporary table              "G_i is the sum of gradients for worker i     ``table``, ``stored``: per
+(G_i^+, b_i^+)                                 currently in the table, and b_i is the        worker, its gradients
+                                               count"; "(G_i^+, b_i^+)"
+"Phase 1 (collect): Wait to receive at least   "Accumulate gradients until the gradient      ``while not ready(table)``:
+one gradient from each worker"                 table is full" (repeat arrivals of a worker   every arrival into
+                                               join its row: b = (2, 1, 1))                  ``table``
+"Phase 2 (update): Perform a single update     "Perform a single model update per worker";   the arrival that fills
+per worker"                                    the arrival that fills the last empty row     the table triggers update
+                                               triggers the first                            1; then each first arrival
+                                                                                             of a worker not yet updated
+x^{k+1} = x^k − γ (1/n) Σ_i G_i/b_i            the estimator over the whole table            :func:`~.malenia.table_average`
+a worker already updated this round: store     "(store the intermediate gradients in a       ``stored[j]``
+                                               temporary table)"; "Store it for later use!"
+"Prepare for the Next Round: Move the stored   "Transition Step: Remove old gradients from   ``table, stored = stored,
+ones back to the original table"               the table"; the temporary table becomes the   empty``
+                                               table of the next round
+"Start with Phase 1"                           "Repeat until convergence"                    ``while t < T``
+(restarts: not on the slides)                  a worker is sent a new point only with the    :func:`keep_computing`:
+                                               update it triggers: "each worker receives a   at its own last point;
+                                               new model at most once per round"             the updater: at x^{t+1}
+=============================================  =============================================  ===========================
 
 Readings (each tested in ``tests/test_parameter_server_algorithms.py``):
 
@@ -48,15 +57,24 @@ Readings (each tested in ``tests/test_parameter_server_algorithms.py``):
   not one step per arriving gradient: arrivals of already-updated workers wait in
   the temporary table.  The table is cleared after phase 2 (its gradients have been
   used), and the temporary table becomes the next round's table.
-* **Restarts at the current iterate.**  A worker is restarted the moment its result
-  arrives, always at the server's current iterate x_t (during phase 1 and for
-  stored arrivals x_t has not moved since the last update): no worker is ever idle.
+* **Restarts** (:func:`keep_computing`).  A worker computes without pause: the moment
+  its gradient arrives it starts another.  The worker whose gradient triggers an update
+  is sent the new iterate x^{t+1} after the update; every other arrival (in phase 1, or
+  stored in phase 2) computes again at the point that worker was last sent, as in the
+  poster's timelines ("worker 2 computes at x^2 twice"; a phone keeps computing at x^1
+  while the iterate moves on).  So every worker receives one new model per round, the
+  one of its own update.
 * **Delay.**  In AsGrad's counting (t = updates so far, job (i, π) computes at x_π)
-  the update at t uses gradients with π >= t_r − n + 1, where t_r is the first update
-  of its round: so every delay t − π <= 2n − 2 (the paper's bound), recorded per
-  update as ``tau`` = max over the table.
+  worker i's point is the iterate after its update of the previous round, so every
+  gradient in the table of round r's updates has π >= t_{r−1} + 1 (t_{r−1} the first
+  update of round r − 1) and every delay t − π <= 2n − 2 (the paper's bound, reached:
+  the poster's update x^5 → x^6 with n = 3 uses a gradient of x^1), recorded per update
+  as ``tau`` = max over the table.
 * **Nothing is discarded**: every received gradient enters the table of some
   update, or is still stored when the run stops after T updates (``"stored"``).
+* **Stepsize.**  The paper's theory takes γ = min{1/(8nL), εB/(10Lσ²)} with B the
+  harmonic mean of the table's counts, inf_k (1/n Σ_i 1/b_i^k)^{-1} (as quoted by its
+  summaries); here γ is a parameter, constant, as in the paper's method.
 * **Summation order** is :func:`~.malenia.table_average`'s: a row in its worker's
   serial order (the stored ones are older, so they come first), rows in worker order.
 * T counts updates; a run may stop inside phase 2.
@@ -82,6 +100,13 @@ from ..baselines._common import final_metrics, gamma_param, iterations_param, st
 from .common import Workers, local_gradient, local_splits
 from .malenia import table_average
 from .rennala import check_workers, receive_one, received_record, worker_params
+
+
+def keep_computing(workers, job):
+    """(``yield from``) A worker whose gradient did not trigger an update computes again at the point
+    it was last sent: "each worker receives a new model at most once per round", when its own
+    update is made."""
+    yield from workers.assign(workers.new_job(job.worker, job.pi))
 
 
 def server(problem, splits, gamma: float, T: int, n: int, batch: int, seed: int, x0, *, ready=all,
@@ -115,7 +140,7 @@ def server(problem, splits, gamma: float, T: int, n: int, batch: int, seed: int,
                 if ready(table):
                     trigger = job.worker
                     break
-                yield from workers.assign(workers.new_job(job.worker, t))     # restart at x_t: nobody idles
+                yield from keep_computing(workers, job)                        # nobody idles
             # Phase 2 (update): one update per worker, the one that completed phase 1 first.
             todo = set(range(n))
             while True:
@@ -145,7 +170,7 @@ def server(problem, splits, gamma: float, T: int, n: int, batch: int, seed: int,
                     if keep_stored:                                                 # already updated this round
                         stored[job.worker].append((job.serial, job.pi, g))
                     ctx.record("received", received_record(job, t, g, idx, True, phase=2, stored=True, round=r))
-                    yield from workers.assign(workers.new_job(job.worker, t))
+                    yield from keep_computing(workers, job)
             if t < T:                                          # prepare for the next round
                 table, stored = stored, [[] for _ in range(n)]
                 r += 1

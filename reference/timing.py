@@ -117,6 +117,27 @@ class LogNormal:
         return {"model": "lognormal", "mu": self.mu, "sigma": self.sigma, "c": self.c}
 
 
+class Chosen:
+    """Every job takes a time in [lo, hi] that ``pick()`` chooses (a number in [0, 1]): the fixed
+    computation model read as "worker i needs at most τ_i" (lo > 0, hi = τ_i), or compute times
+    with a ratio hi/lo, when the choice is the adversary's (a Hypothesis draw, in the property
+    suites and claims).  Not a JSON model: a run under it is replayed from its recorded times."""
+
+    def __init__(self, lo: float, hi: float, pick):
+        self.lo, self.hi, self.pick = _positive("lo", lo), _positive("hi", hi), pick
+        if self.lo > self.hi:
+            raise InputError(f"compute times in [lo, hi] need lo <= hi, got lo = {lo}, hi = {hi}")
+
+    def sample(self, rng) -> float:
+        u = float(self.pick())
+        if not 0.0 <= u <= 1.0:
+            raise InputError(f"a chosen compute time must be picked in [0, 1], got {u!r}")
+        return self.hi if u == 1.0 else self.lo + (self.hi - self.lo) * u      # the ends exactly
+
+    def to_json(self) -> dict:
+        return {"model": "chosen", "lo": self.lo, "hi": self.hi}
+
+
 TIMING_MODELS = {"fixed": Fixed, "exp": ShiftedExponential, "lognormal": LogNormal}
 
 

@@ -9,11 +9,12 @@ import sympy as sp
 
 from asyncproof.proofs import get_claim, run_claim
 from asyncproof.proofs.claims import asgrad_theorem1 as a1
+from asyncproof.proofs.claims import shuffled_assignment as sa
 from asyncproof.reference.errors import InputError
 from asyncproof.reference.schedule import run_algorithm
 
 
-@pytest.mark.parametrize("claim", ["asgrad-theorem1", "shuffled-tau-c"])
+@pytest.mark.parametrize("claim", ["asgrad-theorem1", "shuffled-assignment"])
 def test_claims_pass(claim):
     results = run_claim(claim, "quick")
     assert results and all(r.passed for r in results), [r.detail for r in results]
@@ -32,9 +33,24 @@ def test_wrong_conditions_fail_on_runs():
     assert not passed, detail
 
 
-def test_wrong_tau_c_is_refuted():
-    passed, detail = a1.check_shuffled_tau_c("quick", expected=lambda n: n - 1)
+def test_the_shuffled_statement_is_refuted_on_random_asgrad():
+    passed, detail = sa.check_blocks("quick", algorithm="random-async-sgd")
     assert not passed and "counterexample" in detail
+    assert sa.block_violation([0, 1, 2, 2, 2, 0], 3) and sa.block_violation([0, 1, 0], 3)
+    assert sa.block_violation([0, 1, 2, 2, 0, 1], 3) is None            # two blocks, each a permutation
+
+
+def test_the_rate_check_fails_when_the_run_outside_the_conditions_does_not_break_the_rate():
+    """With γ = 0.02 the delay-5 run is stable (γ*(5) = 0.0285): inside the conditions' spirit, and it
+    does not stand out from the fitted constant, so the check must say so."""
+    passed, detail = a1.check_rate_on_runs("quick", outside_gamma=0.02)
+    assert not passed, detail
+
+
+def test_the_rate_check_reports_the_fitted_constant_and_the_divergence():
+    passed, detail = a1.check_rate_on_runs("quick")
+    assert passed, detail
+    assert "fitted" in detail and "c;" in detail or detail.endswith("c")
 
 
 def test_predicate_against_the_formula():
@@ -49,7 +65,7 @@ def test_ingredients_are_measured_from_the_run():
                         params={"n": 3, "T": 12, "zeta": 1.0, "gamma": 0.02}, seed=4, adversary="random:seed=2")
     ing = a1.ingredients(res)
     taus = [r["tau"] for r in res.trace.observed("received")]
-    assert ing["tau_max"] >= max(taus) and ing["tau_C"] == 3
+    assert ing["tau_max"] >= max(taus) and ing["tau_C"] == 3            # C = n jobs in flight
     assert ing["nu2"] >= 0 and len(ing["sigma2"]) == math.ceil(12 / ing["period"])
     assert ing["nu2"] > 0     # heterogeneous data (ζ = 1) and stale gradients: a nonzero delay variance
 
@@ -63,5 +79,5 @@ def test_ingredients_need_a_smoothness_constant():
 
 
 def test_claims_are_registered_with_sources():
-    for cid in ("asgrad-theorem1", "shuffled-tau-c"):
+    for cid in ("asgrad-theorem1", "shuffled-assignment"):
         assert "001_c6590ddcd2705154.txt" in get_claim(cid).source

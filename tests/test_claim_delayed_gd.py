@@ -31,7 +31,8 @@ def test_the_claim_is_registered_with_its_seed_and_passes_on_quick():
     claim = get_claim(CLAIM_ID)
     assert "004_5e02a306927ced0b.txt" in claim.source
     assert "Asynchronous SGD can get wild" in claim.source and "Delay = 5" in claim.source
-    assert [c.kind for c in claim.checks] == ["symbolic", "symbolic", "property", "counterexample", "counterexample"]
+    assert [c.kind for c in claim.checks] == ["symbolic", "symbolic", "property", "counterexample", "counterexample",
+                                              "counterexample"]
     results = run_claim(CLAIM_ID, budget="quick")
     for r in results:
         assert r.passed, f"{r.name}: {r.detail}"
@@ -76,8 +77,10 @@ CASES = [(check, "step", w) for check, kws in USES.items() if "step" in kws for 
 
 def test_every_check_is_covered_by_the_wrong_variants():
     # the adversary search's failing variant is a step below γ*(5), in
-    # test_adversary_search_finds_nothing_below_the_threshold
-    assert set(USES) | {"adversary-finds-delay-5-divergence"} == {c.name for c in get_claim(CLAIM_ID).checks}
+    # test_adversary_search_finds_nothing_below_the_threshold; the engine run's, a wrong recurrence or a
+    # stable step, in test_the_engine_check_fails_on_a_wrong_recurrence_or_a_stable_step
+    assert set(USES) | {"adversary-finds-delay-5-divergence", "engine-held-at-delay-5"} == \
+        {c.name for c in get_claim(CLAIM_ID).checks}
 
 
 @pytest.mark.parametrize("check, kw, wrong", CASES)
@@ -280,3 +283,17 @@ def test_adversary_search_finds_nothing_below_the_threshold(tmp_path):
     # γ = 0.02 < γ*(5) ≈ 0.0285: no schedule with delays <= 5 diverges, and the check says so
     passed, detail = dg.check_adversary_search("quick", gamma=0.02, directory=tmp_path)
     assert not passed and "no schedule" in detail
+
+
+def test_the_engine_held_at_delay_5_is_the_recurrence_and_diverges(tmp_path):
+    passed, detail = dg.check_engine_holds_delay("quick", directory=tmp_path)
+    assert passed and "bit for bit" in detail and "reproduced" in detail, detail
+    assert (tmp_path / "delayed-gd-quadratic-held-delay5.json").exists()
+
+
+def test_the_engine_check_fails_on_a_wrong_recurrence_or_a_stable_step(tmp_path):
+    one_off = lambda g, t, s: dg.delayed_gd(g, t - 1, s)          # noqa: E731  (delay 4 read as 5)
+    passed, detail = dg.check_engine_holds_delay("quick", directory=tmp_path, recurrence=one_off)
+    assert not passed and "differs from the recurrence" in detail
+    passed, detail = dg.check_engine_holds_delay("quick", directory=tmp_path, gamma=0.02)   # γ < γ*(5)
+    assert not passed and "no divergence" in detail

@@ -49,6 +49,11 @@ check                              kind            what
                                                    and diverges at 1.1γ*, at the roots' rate
 ``seed-delay-5``                   counterexample  γ = 0.1 is stable at τ = 0 and diverges at
                                                    τ = 5: roots and iterates
+``adversary-finds-delay-5-...``    counterexample  Hypothesis's adversary finds an engine schedule
+                                                   of pure-async-sgd with delays <= 5 that diverges
+``engine-held-at-delay-5``         counterexample  pure-async-sgd, n = 6, FIFO: every delay 5, the
+                                                   iterates equal the recurrence bit for bit,
+                                                   diverge, and the saved schedule replays
 =================================  ==============  ===============================================
 
 Every check takes what it tests as a keyword parameter — ``polynomial`` (default
@@ -733,6 +738,55 @@ def check_adversary_search(budget: str, gamma=0.1, tau=5, directory="failures", 
                 f"(asyncproof replay {path})")
 
 
+def check_engine_holds_delay(budget: str, gamma=0.1, tau=5, directory="failures", iterations=None,
+                             recurrence=delayed_gd) -> tuple[bool, str]:
+    """Pure asynchronous SGD in the engine, held at delay τ: the slides' picture as a real run.
+
+    With n = τ + 1 workers sharing seed 004's x² + 5y² (m = n identical samples, so every
+    gradient is exactly ∇f) and the FIFO schedule (the round-robin adversary: the oldest job
+    finishes first), every received gradient after the first τ has delay exactly τ, and the
+    first ones were computed at x_0: the run *is* the recurrence x_(t+1) = x_t − γ ∇f(x_(t−τ))
+    with x_j = x_0 for j < 0.  Its iterates are compared with :func:`delayed_gd` (computed here
+    without the engine) to the last bit; at γ = 0.1 both grow past 1e6 ||x_0||, the schedule
+    is saved, and replaying it in the engine reproduces the run's digest.
+    """
+    from pathlib import Path
+
+    from ...reference.schedule import load_schedule, replay, run_algorithm
+
+    check_budget(budget)
+    tau = _tau(tau)
+    gamma = _positive_number("gamma", gamma)
+    T = iterations or {"quick": 120, "ci": 160, "deep": 300}[budget]
+    n = tau + 1
+    res = run_algorithm("pure-async-sgd", problem={"name": "quadratic", "params": {"m": n, "sigma": 0.0}},
+                        params={"gamma": gamma, "T": T, "n": n}, seed=0, adversary="roundrobin")
+    delays = [r["tau"] for r in res.trace.observed("received")]
+    held = delays == [min(t, tau) for t in range(T)]
+    xs = np.array([X0_SEED] + list(res.trace.observed("x", 0)))
+    want = recurrence(gamma, tau, T)
+    same = xs.shape == want.shape and xs.tobytes() == want.tobytes()
+    growth = float(np.linalg.norm(xs[-1])) / float(np.linalg.norm(X0_SEED))
+    path = Path(directory) / f"delayed-gd-quadratic-held-delay{tau}.json"
+    res.schedule.save(path)
+    rep = replay(load_schedule(path))
+    bad = []
+    if not held:
+        bad.append(f"the delays were {delays[:12]}..., not min(t, {tau})")
+    if not same:
+        k = next((i for i in range(min(len(xs), len(want))) if xs[i].tobytes() != want[i].tobytes()), None)
+        bad.append(f"the engine's x_{k} = {xs[k] if k is not None else '?'} differs from the recurrence's "
+                   f"{want[k] if k is not None else '?'}")
+    if not growth > 1e6:
+        bad.append(f"||x_{T}||/||x_0|| = {growth:.3g}: no divergence")
+    if not rep.reproduced:
+        bad.append(f"the saved schedule does not replay: {rep.report()}")
+    detail = (f"pure-async-sgd, n = {n}, FIFO schedule: delays min(t, {tau}) at all {T} receipts; iterates equal the "
+              f"recurrence with τ = {tau} bit for bit; γ = {gamma}: ||x_{T}||/||x_0|| = {growth:.3g}; saved to {path}, "
+              f"replay {'reproduced' if rep.reproduced else 'NOT reproduced'} (asyncproof replay {path})")
+    return (not bad), detail + ("; " + "; ".join(bad) if bad else "")
+
+
 CLAIM = register(Claim(
     id="delayed-gd-quadratic",
     source="004_5e02a306927ced0b.txt, slides \"Asynchronous SGD can get wild: delays can degrade performance\" "
@@ -750,5 +804,6 @@ CLAIM = register(Claim(
         Check("iterates-at-0.9-and-1.1", "property", check_iterates),
         Check("seed-delay-5", "counterexample", check_seed_picture),
         Check("adversary-finds-delay-5-divergence", "counterexample", check_adversary_search),
+        Check("engine-held-at-delay-5", "counterexample", check_engine_holds_delay),
     ],
 ))

@@ -36,12 +36,22 @@ Readings of what the poster leaves open (from the paper):
   of b, ``α = b⌊(t+1)/b⌋``; the server still takes a step γ per received gradient,
   so the model the workers see changes only every b updates;
 * a job assigned to a busy worker waits in that worker's queue (first come, first
-  served): random and shuffled policies can assign several jobs to one worker;
+  served): random and shuffled policies can assign several jobs to one worker
+  (recorded per assignment as ``ahead``, the jobs it waits behind);
+* **jobs in flight C** (default n): A_1 holds C initial jobs (i mod n, 0), and each
+  received gradient brings one assignment, so |A_{t+1} \\ R_t| = C at every t and
+  τ_C = C for every policy (Table 1's "for shuffled asynchronous SGD τ_C = n" is this
+  identity at C = n, not a property of the shuffled rule); C < n leaves workers idle
+  under the pure policies, C > n queues jobs from the start;
 * a job computes on **the assigned worker's** data f_k (seed 001's heterogeneous
   setting), never on the data of the worker that just finished;
 * the recorded quantities are the paper's: π_t and τ_t = t − π_t per received
   gradient, the active jobs |A_{t+1} \\ R_t| per iteration, τ_C (their maximum), and
-  τ_max = max(max_t τ_t, max over jobs still active at the end of T − π).
+  τ_max = max(max_t τ_t, max over jobs still active at the end of T − π); τ̃, the
+  delay of the *assigned* gradient (Theorem 2), is read here as the iterations from a
+  job's assignment (iteration 0 for A_1, t + 1 for the job assigned after receipt t) to
+  its receipt, T − that for a job still active at the end; it differs from τ only by
+  the waiting offset (t + 1) − α_{t+1} <= b − 1 (τ̃_max is recorded).
 """
 
 from __future__ import annotations
@@ -105,17 +115,29 @@ def _running_and_queued(workers):
     return workers.active()           # |A_{t+1} \ R_t| counts queued jobs too
 
 
+def _serve_queue(workers, worker):
+    """(``yield from``) The worker that just finished starts its next queued job at once."""
+    yield from workers.start_next(worker)
+
+
+def initial_jobs(C: int, n: int) -> list[int]:
+    """A_1: the workers of the C initial jobs (i mod n, 0): one per worker for C = n."""
+    return [i % n for i in range(C)]
+
+
 def server(problem, splits, gamma: float, T: int, n: int, b: int, batch: int, policy, seed: int, x0,
            data_of=_assigned_worker, point_of=_assigned_iterate, count_active=_running_and_queued,
-           sample_key=_job_counter):
-    """The server of Algorithm 1.
+           sample_key=_job_counter, serve_queue=_serve_queue, C: int | None = None):
+    """The server of Algorithm 1 with ``C`` jobs in flight (default n).
 
     The keyword hooks are the places where implementations go wrong; the defaults are
     right, and the property suite's broken variants replace them: ``data_of(job,
     finished)`` is whose data the job uses, ``point_of(job, xs)`` the iterate it is
     computed at, ``count_active(workers)`` the active-job count, ``sample_key(job)`` which
-    draw of its worker's sample stream a job uses.
+    draw of its worker's sample stream a job uses, ``serve_queue(workers, worker)`` what a
+    worker does when it finishes a job.
     """
+    C = C or n
 
     def body(ctx):
         xs = [x0.copy()]                                       # x_0, x_1, ...: jobs read x_π
@@ -126,14 +148,15 @@ def server(problem, splits, gamma: float, T: int, n: int, b: int, batch: int, po
 
         workers = Workers(n, compute)
         assigned = []                                          # A: every job ever assigned, in order
-        for i in range(n):                                     # Initialization: (i, 0) ∈ A_1 for every i
+        for i in initial_jobs(C, n):                           # Initialization: (i, 0) ∈ A_1
             job = workers.new_job(i, 0)
             job.data = data_of(job, None)
+            job.assigned_at = 0
             assigned.append(job)
             yield from workers.assign(job)
         ctx.record("assigned", [(j.worker, j.pi, j.serial) for j in assigned])
         delivered = []                                         # results received, not yet processed
-        tau_C, taus = 0, []
+        tau_C, taus, tilde = 0, [], []
         for t in range(T):
             active = count_active(workers)                     # |A_{t+1} \ R_t|
             tau_C = max(tau_C, active)
@@ -142,6 +165,7 @@ def server(problem, splits, gamma: float, T: int, n: int, b: int, batch: int, po
                                           match=lambda m: m.job in workers.by_engine_id, label=f"t={t}")
             msg = delivered.pop(0)
             job = workers.finished(msg)
+            tilde.append(t - job.assigned_at)                  # τ̃: iterations since its assignment
             g, idx = msg.payload
             tau = t - job.pi                                   # τ_t = t − π_t
             taus.append(tau)
@@ -150,27 +174,33 @@ def server(problem, splits, gamma: float, T: int, n: int, b: int, batch: int, po
                                     "gradient": g})
             xs.append(xs[t] - gamma * g)                       # x_{t+1} = x_t − γ g_{i_t}(x_{π_t})
             ctx.record("x", xs[t + 1])
-            yield from workers.start_next(job.worker)
+            yield from serve_queue(workers, job.worker)
             k, alpha = policy(t, job.worker, n, b, seed)       # (k_{t+1}, α_{t+1})
             new = workers.new_job(k, alpha)
             new.data = data_of(new, job.worker)
+            new.assigned_at = t + 1                            # (k_{t+1}, α_{t+1}) ∈ A_{t+2}
             assigned.append(new)
-            ctx.record("assign", {"t": t, "worker": k, "pi": alpha, "serial": new.serial})
+            ahead = (k in workers.running) + len(workers.queue[k])      # jobs it waits behind on worker k
+            ctx.record("assign", {"t": t, "worker": k, "pi": alpha, "serial": new.serial, "ahead": ahead})
             yield from workers.assign(new)                     # A_{t+2} = A_{t+1} ∪ {(k_{t+1}, α_{t+1})}
-        open_jobs = [j.pi for j in list(workers.running.values()) + [q for qs in workers.queue.values() for q in qs]]
-        tau_max = max(taus + [T - p for p in open_jobs], default=0)
+        open_jobs = list(workers.running.values()) + [q for qs in workers.queue.values() for q in qs]
+        tau_max = max(taus + [T - j.pi for j in open_jobs], default=0)
         ctx.record("tau_C", tau_C)
         ctx.record("tau_max", tau_max)
+        ctx.record("tau_tilde_max", max(tilde + [T - j.assigned_at for j in open_jobs], default=0))
         yield Output(xs[T])
     return body
 
 
-def build(problem, params, seed, policy_name: str, **hooks):
+def build(problem, params, seed, policy, **hooks):
+    """The system for ``params``; ``policy`` is a Table 1 row's name (a key of :data:`POLICIES`) or a
+    policy function ``(t, i_t, n, b, seed) -> (k_{t+1}, α_{t+1})``."""
+    policy = POLICIES[policy] if isinstance(policy, str) else policy
     n, b = params["n"], params.get("b", 1)
     splits = local_splits(problem, n, params["zeta"], seed)
     x0 = start_point(problem, params)
-    body = server(problem, splits, params["gamma"], params["T"], n, b, params["batch"], POLICIES[policy_name],
-                  seed, x0, **hooks)
+    body = server(problem, splits, params["gamma"], params["T"], n, b, params["batch"], policy,
+                  seed, x0, C=params.get("C"), **hooks)
     return System([ProcessSpec(body)], seed=seed)
 
 
@@ -184,7 +214,9 @@ def _params(waiting: bool) -> dict:
          "n": Param("n", int, 4, "number of workers, >= 1", at_least(1, "n (workers)")),
          "zeta": Param("zeta", float, 0.0, "data heterogeneity in [0, 1] (0: i.i.d. split, 1: sorted by label)",
                        lambda v: None if 0.0 <= v <= 1.0 else f"zeta must be in [0, 1], got {v!r}"),
-         "batch": Param("batch", int, 1, "samples per stochastic gradient, >= 1", at_least(1, "batch"))}
+         "batch": Param("batch", int, 1, "samples per stochastic gradient, >= 1", at_least(1, "batch")),
+         "C": Param("C", int, None, "jobs in flight: |A_1| initial jobs (i mod n, 0), one assigned per received "
+                    "gradient (default n)", at_least(1, "C (jobs in flight)"))}
     if waiting:
         p["b"] = Param("b", int, 2, "waiting: jobs use the iterate b⌊(t+1)/b⌋, b >= 1", at_least(1, "b"))
     return p
@@ -205,10 +237,11 @@ for _policy, (_name, _summary) in _NAMES.items():
         params=_params("waiting" in _policy),
         build=lambda problem, params, seed, _p=_policy: build(problem, params, seed, _p),
         metrics=lambda trace, problem, params: {**final_metrics(trace, problem, 0),
-                                                **{k: trace.observed(k)[-1] for k in ("tau_C", "tau_max")
+                                                **{k: trace.observed(k)[-1] for k in ("tau_C", "tau_max",
+                                                                                      "tau_tilde_max")
                                                    if trace.observed(k)}},
         default_problem="least-squares",
-        max_steps=lambda p: 6 * (p["T"] + p["n"]) + 20,
+        max_steps=lambda p: 6 * (p["T"] + (p["C"] or p["n"])) + 20,
         check=_check,
         family="parameter-server",
     ))

@@ -167,7 +167,19 @@ def cmd_replay(args) -> int:
     for path, sched in schedules:
         prefix = f"{path}: " if len(schedules) > 1 else ""
         prog = _Progress(f"replaying {path}")
-        rep = replay(sched, progress=prog)
+        raised = (sched.property or {}).get("raised")
+        try:
+            rep = replay(sched, progress=prog)
+        except Exception as e:
+            prog.done()
+            if not raised or type(e).__name__ != raised:
+                raise
+            # a counterexample whose run raised: the replay raises the same exception at the same step
+            still, msg = recheck(sched)
+            print(f"{prefix}reproduced: {msg} (step {len(sched.events) - 1}, as recorded)")
+            print(f"{prefix}property {sched.property['name']}: violated again: {sched.property['message']}")
+            status = EXIT_VIOLATION
+            continue
         prog.done()
         if args.trace and rep.trace is not None:
             _print_trace(rep.trace)

@@ -103,14 +103,46 @@ class SearchStats:
         return self.violation.path if self.violation else None
 
 
+def _hypothesis_internal(e: BaseException) -> bool:
+    """Hypothesis steers a test with exceptions of its own (a draw past the end of its buffer, a
+    frozen data object): those must reach it, never be reported as a violation."""
+    from hypothesis.errors import HypothesisException
+    return isinstance(e, HypothesisException) or type(e).__module__.startswith("hypothesis")
+
+
+def crash_message(e: BaseException, where: str) -> str:
+    """One line for an exception met in a run or a check: a violation, not a traceback."""
+    text = " ".join(str(e).split()) or "(no message)"
+    return f"{where} raised {type(e).__name__}: {text}"
+
+
 def run_case(g: Guarantee, case: Case, adversary, capture: FailureCapture, stats: SearchStats) -> RunResult:
-    """Run one drawn case, check it, count it; save and raise on a violation."""
-    result = run_algorithm(case.algorithm, problem=case.problem, params=case.params, seed=case.seed,
-                           adversary=adversary, model=case.model)
+    """Run one drawn case, check it, count it; save and raise on a violation.
+
+    An exception inside the run (an internal assertion, an index out of range) is a violation
+    too: the schedule up to the step that raised is saved and replays the exception; so is an
+    exception inside the check (the run left records the check cannot read)."""
+    try:
+        result = run_algorithm(case.algorithm, problem=case.problem, params=case.params, seed=case.seed,
+                               adversary=adversary, model=case.model)
+    except Exception as e:
+        if _hypothesis_internal(e) or getattr(e, "partial_schedule", None) is None:
+            raise
+        stats.examples += 1
+        stats.found_at = stats.found_at or stats.examples
+        sched = e.partial_schedule
+        capture.fail(sched, crash_message(e, f"the run (step {len(sched.events) - 1}, {sched.events[-1]!r})"
+                                          if sched.events else "the run"),
+                     {"algorithm_under_test": case.algorithm, "raised": type(e).__name__})
     stats.examples += 1
     if g.hard(result):
         stats.hard += 1
-    msg = g.check(result)
+    try:
+        msg = g.check(result)
+    except Exception as e:
+        if _hypothesis_internal(e):
+            raise
+        msg = crash_message(e, "the check")
     if msg:
         if stats.found_at is None:
             stats.found_at = stats.examples
@@ -157,7 +189,15 @@ def recheck(schedule: Schedule) -> tuple[bool, str]:
     if not schedule.property:
         raise InputError("this schedule records no property to re-check")
     g = get_guarantee(schedule.property["name"].split(".")[0])
-    rep = replay(schedule)
+    raised = schedule.property.get("raised")
+    try:
+        rep = replay(schedule)
+    except Exception as e:
+        if raised and type(e).__name__ == raised:
+            return True, crash_message(e, "the replayed run") + " again"
+        raise
+    if raised:
+        return False, f"the recorded run raised {raised}, the replay did not"
     if not rep.reproduced:
         return True, f"the run does not reproduce: {rep.report()}"
     from ..reference.schedule import prepare

@@ -148,7 +148,20 @@ def run_algorithm(algorithm: str, problem=None, params: dict | None = None, seed
     mdl = Model.from_json(model) if isinstance(model, dict) else (model or Model())
     system = alg.build(prob, p, seed)
     steps = alg.max_steps(p) if max_steps is None else max_steps
-    trace = run(system, adv, mdl, max_steps=steps, progress=progress)
+    from .engine import Engine
+    engine = Engine(system, adv, mdl)
+    try:
+        trace = engine.run(max_steps=steps, progress=progress)
+    except Exception as e:
+        # the run raised mid-way (a bug in the algorithm, or a value it refuses): the schedule up to
+        # and including the step that raised goes with the exception, so a property suite can save
+        # it as a counterexample and a replay can raise it again at the same step
+        partial = engine.trace
+        e.partial_schedule = Schedule(algorithm=algorithm, params=_jsonable(p), problem=prob.spec(), seed=seed,
+                                      model=mdl.to_json(), events=list(partial.events),
+                                      annotations=dict(partial.annotations), adversary=adv.to_json(),
+                                      digest=partial.compute_digest(), stopped="raised")
+        raise
     sched = Schedule(algorithm=algorithm, params=_jsonable(p), problem=prob.spec(), seed=seed,
                      model=mdl.to_json(), events=list(trace.events), annotations=dict(trace.annotations),
                      adversary=adv.to_json(), digest=trace.digest, stopped=trace.stopped)

@@ -54,6 +54,9 @@ MUTANTS = [
            ("random-async-sgd",), "queued jobs are not counted as active"),
     Mutant("asgrad-tau-off-by-one", PS + "asgrad.py", "tau = t - job.pi  ", "tau = t - job.pi - 1  ",
            ("random-async-sgd",), "τ_t = t − π_t − 1"),
+    Mutant("asgrad-taumax-open-jobs", PS + "asgrad.py", "tau_max = max(taus + [T - j.pi for j in open_jobs], default=0)",
+           "tau_max = max(taus, default=0)", ("random-async-sgd",),
+           "τ_max forgets the jobs still active at the end (the paper's second term)"),
     Mutant("asgrad-ahead-running", PS + "asgrad.py", "ahead = (k in workers.running) + len(workers.queue[k])",
            "ahead = len(workers.queue[k])", ("random-async-sgd",),
            "the job a worker is running is not counted among those a new job waits behind"),
@@ -102,6 +105,11 @@ MUTANTS = [
            "workers.new_job(job.worker, job.pi + 1)", ("ringleader-asgd",),
            "a worker whose gradient did not trigger an update computes at another point than its own"),
     # --- the engine's model: constraints as filters --------------------------------------------------------
+    Mutant("engine-majority-filter", "reference/engine.py", "if m.majority and (up - 1) * 2 <= n:",
+           "if m.majority and (up - 1) * 2 < n:", ("mdaa",),
+           "a crash is allowed that leaves exactly half of the processes up: no correct majority"),
+    Mutant("engine-crash-budget", "reference/engine.py", "if self.crash_count < m.f:", "if self.crash_count <= m.f:",
+           ("cluster-agreement",), "one crash more than the model's f"),
     Mutant("engine-tau-filter", "reference/engine.py", "self.clock - e.created >= m.tau", "self.clock - e.created > m.tau",
            ("random-async-sgd",), "the delay bound lets a job wait one step too long"),
 ]

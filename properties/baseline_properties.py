@@ -9,6 +9,19 @@
   for bit, under any schedule.
 * ``schedule-independence``: the synchronous baselines' results do not depend on
   the order in which the adversary lets their workers finish.
+
+Against an independent statement of each algorithm (numpy gradients of the
+objective from :mod:`asyncproof.properties.kernel_properties`, never the kernels, and
+the documented keys of the sample streams, never ``reference/rng.py``):
+
+* ``sgd-iterates``: ``x_{t+1} = x_t - gamma grad f_{i_t}(x_t)``, ``i_t`` keyed ``(seed, 0, t)``;
+* ``minibatch-mean``: the step is the mean of the b sample gradients of the keyed batch;
+* ``simu-parallel-average``: the result is the average of n SGD runs on the nodes'
+  documented shards and shuffles, run here;
+* ``batch-gd-full-gradient``: the step is the full gradient, however unequal the shards.
+
+Importing this module also registers ``kernel-gradients``
+(:mod:`asyncproof.properties.kernel_properties`).
 """
 
 from __future__ import annotations
@@ -18,7 +31,7 @@ from hypothesis import strategies as st
 from ..reference.adversaries import RoundRobin
 from ..reference.schedule import replay, run_algorithm
 from .guarantees import Case, Guarantee, register
-from .strategies import baseline_params, problems, seeds
+from .strategies import baseline_params, iterations, problems, seeds, step_sizes
 
 BASELINES = ("batch-gd", "minibatch-sgd", "sgd", "simu-parallel-sgd")
 
@@ -166,12 +179,19 @@ def check_schedule_independence(result) -> str | None:
                           "the result under round-robin")
 
 
+#: dense problems, whose gradients are sums of unrelated floats: a reordered sum changes their bits
+DENSE = ["least-squares", "logistic"]
+
+
 def _draw_more_terms(data, algorithm: str) -> Case:
-    """Larger batches and more workers than elsewhere: more terms whose order can matter."""
-    fixed = {"n": data.draw(st.integers(1, 5), label="n")}
+    """Larger batches and more workers than elsewhere, on dense problems: more terms whose order can
+    matter, and terms whose sum rounds differently in another order."""
+    fixed = {"n": data.draw(st.integers(2, 5), label="n")}
     if algorithm == "minibatch-sgd":
-        fixed["b"] = data.draw(st.integers(1, 8), label="b")
-    return _draw(data, algorithm, **fixed)
+        fixed["b"] = data.draw(st.integers(4, 8), label="b")
+    params = data.draw(baseline_params(algorithm, **fixed), label="params")
+    problem = data.draw(problems(names=DENSE, min_m=params["n"]), label="problem")
+    return Case(algorithm, problem, params, data.draw(seeds(), label="seed"))
 
 
 def _out_of_order(result) -> bool:
@@ -190,3 +210,266 @@ register(Guarantee(
     hard_case=">= 3 results arrived out of order",
     broken={"minibatch-sgd": "broken-minibatch-arrival-order"},
 ))
+
+# ---------------------------------------------------------------------------------------
+# the baselines against an independent statement of their algorithm
+#
+# Each check below recomputes the run from the seed's pseudo-code with the oracle of
+# :mod:`.kernel_properties` (the objective's gradients written out with numpy, never the
+# kernels) and the documented keys of the sample streams (restated there, never through
+# reference/rng.py), and compares the recorded iterates with it.
+
+# (their names are imported at the end of this module, so that ``kernel-gradients``, which
+# that import registers, comes after the baselines' guarantees in tables)
+
+
+def _steps_tolerance(x, gamma: float, g) -> np.ndarray:
+    """What float rounding can move ``x - gamma g`` by when ``g`` is summed in another order."""
+    return 1e-9 * (np.abs(x) + gamma * (1.0 + np.max(np.abs(g), initial=0.0)))
+
+
+def _iterate_difference(what: str, got, want, tol) -> str | None:
+    bad = np.abs(np.asarray(got) - want) > tol
+    if not np.any(bad):
+        return None
+    i = int(np.argmax(bad))
+    return (f"{what}: coordinate {i} is {float(np.asarray(got)[i])!r}, the independent statement gives "
+            f"{float(want[i])!r} (|difference| {abs(float(np.asarray(got)[i]) - float(want[i])):.3g})")
+
+
+def _distinct_rows(G, rows) -> bool:
+    """Two of the sample gradients ``G[rows]`` differ (beyond rounding)."""
+    sub = G[list(rows)]
+    return bool(np.any(np.abs(sub - sub[0]) > 1e-12 * (1.0 + np.abs(sub[0]))))
+
+
+def _draw_every(data, algorithm: str, **ranges) -> Case:
+    params = {"gamma": data.draw(step_sizes(), label="gamma"),
+              "T": data.draw(ranges.pop("T", iterations()), label="T")}
+    for k, s in ranges.items():
+        params[k] = data.draw(s, label=k)
+    problem = data.draw(every_problem(min_m=params.get("n", 1)), label="problem")
+    return Case(algorithm, problem, params, data.draw(seeds(), label="seed"))
+
+
+# -- SGD: x_{t+1} = x_t - gamma grad f_{i_t}(x_t), i_t from the key (seed, STREAM_SAMPLER, t)
+
+
+def sgd_samples(result) -> list[int]:
+    """The documented sample sequence of an SGD run (its ``order``, else the keyed draws)."""
+    p, order = result.params, result.params.get("order")
+    if order is not None:
+        return [int(order[t % len(order)]) for t in range(p["T"])]
+    return [int(documented_batch(result.schedule.seed, t, result.problem.m, 1)[0]) for t in range(p["T"])]
+
+
+def check_sgd_iterates(result) -> str | None:
+    p, o, gamma = result.params, Oracle(result.problem), result.params["gamma"]
+    want_js, js = sgd_samples(result), [int(j) for j in result.trace.observed("j", 0)]
+    for t, (j, w) in enumerate(zip(js, want_js)):
+        if j != w:
+            return (f"iteration {t} used sample {j}; the documented key (seed {result.schedule.seed}, stream "
+                    f"STREAM_SAMPLER = 0, iteration {t}) draws {w}")
+    points = gradient_points(result)
+    if len(js) != p["T"] or len(points) != p["T"]:
+        return f"SGD recorded {len(js)} samples and {len(points)} steps for T = {p['T']}"
+    for t, x, x_next in points:
+        j = want_js[t]
+        if o.ambiguous(x)[j]:
+            continue
+        g = o.grads(x)[j]
+        if msg := _iterate_difference(f"x_{t + 1} (SGD on sample {j})", x_next, x - gamma * g,
+                                      _steps_tolerance(x, gamma, g)):
+            return msg
+    out = _final(result, 0)
+    if out is None or not np.array_equal(out, points[-1][2]):
+        return "SGD's output is not its last iterate x_T"
+    return None
+
+
+def _sample_choice_mattered(result) -> bool:
+    """T >= 2, and at some t >= 1 another sample's gradient at x_t differs from the one drawn."""
+    o, js = Oracle(result.problem), sgd_samples(result)
+    return any(t >= 1 and _distinct_rows(o.grads(x), [js[t], *range(result.problem.m)])
+               for t, x, _ in gradient_points(result))
+
+
+register(Guarantee(
+    name="sgd-iterates",
+    statement="SGD's iterates are x_{t+1} = x_t - gamma grad f_{i_t}(x_t) with i_t the documented keyed draw "
+              "(seed, STREAM_SAMPLER, t), recomputed with numpy gradients",
+    source="seed 003, Algorithm 2; seed 000, 'Stochastic Gradient Descent'; reference/rng.py",
+    algorithms=("sgd",),
+    draw=lambda data, alg: _draw_every(data, alg, T=iterations(lo=2)),
+    check=check_sgd_iterates,
+    hard=_sample_choice_mattered,
+    hard_case="T >= 2 and at some t >= 1 another sample had another gradient",
+    broken={"sgd": "broken-sgd-sample-stream-swapped"},
+))
+
+# -- mini-batch SGD: the step is the mean of the batch's b sample gradients
+
+
+def minibatch_batches(result) -> list[np.ndarray]:
+    p, batches = result.params, result.params.get("batches")
+    if batches is not None:
+        return [np.asarray(batches[t % len(batches)], dtype=np.int64) for t in range(p["T"])]
+    return [documented_batch(result.schedule.seed, t, result.problem.m, p["b"]) for t in range(p["T"])]
+
+
+def check_minibatch_mean(result) -> str | None:
+    p, o, gamma = result.params, Oracle(result.problem), result.params["gamma"]
+    points, batches = gradient_points(result), minibatch_batches(result)
+    if len(points) != p["T"]:
+        return f"mini-batch SGD recorded {len(points)} steps for T = {p['T']}"
+    for (t, x, x_next), M in zip(points, batches):
+        if np.any(o.ambiguous(x)[M]):
+            continue
+        g = o.grads(x)[M].mean(axis=0)              # (1/b) sum_{j in M} grad f_j(x_t), repeats counted
+        if msg := _iterate_difference(f"x_{t + 1} (mini-batch {M.tolist()}, b = {p['b']})", x_next, x - gamma * g,
+                                      _steps_tolerance(x, gamma, g)):
+            return msg
+    out = _final(result, 0)
+    if out is None or not np.array_equal(out, points[-1][2]):
+        return "mini-batch SGD's output is not its last iterate"
+    return None
+
+
+def _batch_mattered(result) -> bool:
+    p = result.params
+    if p["b"] < 2 or p["b"] == p["n"]:
+        return False
+    o = Oracle(result.problem)
+    return any(_distinct_rows(o.grads(x), M)
+               for (_, x, _), M in zip(gradient_points(result), minibatch_batches(result)))
+
+
+register(Guarantee(
+    name="minibatch-mean",
+    statement="mini-batch SGD steps along the mean of its b sample gradients at x_t, the batch being the "
+              "documented keyed draw (seed, STREAM_SAMPLER, t), recomputed with numpy gradients",
+    source="seed 003, Algorithm 4; seed 000, 'Mini-Batch SGD' (x_{t+1} = x_t - eta/M sum G(x_t, z_i))",
+    algorithms=("minibatch-sgd",),
+    draw=lambda data, alg: _draw_every(data, alg, T=iterations(hi=4), b=st.integers(2, 4), n=st.integers(1, 3)),
+    check=check_minibatch_mean,
+    hard=_batch_mattered,
+    hard_case="b >= 2, b != n, a batch with two different gradients",
+    broken={"minibatch-sgd": "broken-minibatch-divides-by-workers"},
+))
+
+# -- SimuParallelSGD: the average of n independent SGD runs on the nodes' shards
+
+
+def simu_parallel_orders(seed: int, m: int, n: int) -> list[np.ndarray]:
+    """Lines 1-4 restated: H = m // n, node i's shard is perm[iH:(i+1)H] of the permutation keyed
+    (seed, STREAM_SPLIT, 0), shuffled by the permutation keyed (seed, STREAM_SPLIT, 1 + i)."""
+    H = m // n
+    perm = documented_generator(seed, SPLIT_STREAM, 0).permutation(m)
+    return [perm[i * H:(i + 1) * H][documented_generator(seed, SPLIT_STREAM, 1 + i).permutation(H)]
+            for i in range(n)]
+
+
+def simu_parallel_nodes(result) -> list[np.ndarray]:
+    """Each node's final model, by SGD run here on its documented order with numpy gradients."""
+    p, o = result.params, Oracle(result.problem)
+    x0 = result.problem.x0 if p.get("x0") is None else np.asarray(p["x0"], dtype=np.float64)
+    finals = []
+    for order in simu_parallel_orders(result.schedule.seed, result.problem.m, p["n"]):
+        w = x0.copy()
+        for t in range(p["T"]):
+            w = w - p["gamma"] * o.grads(w)[int(order[t % len(order)])]
+        finals.append(w)
+    return finals
+
+
+def check_simu_parallel_average(result) -> str | None:
+    p, n = result.params, result.params["n"]
+    for i, order in enumerate(simu_parallel_orders(result.schedule.seed, result.problem.m, n)):
+        rec = result.trace.observed("order", i)
+        if not rec or [int(j) for j in rec[0]] != order.tolist():
+            return (f"node {i}'s sample order is {[int(j) for j in rec[0]] if rec else None}; the documented "
+                    f"partition and shuffle (keys (seed, STREAM_SPLIT, 0) and (seed, STREAM_SPLIT, {1 + i})) "
+                    f"give {order.tolist()}")
+    finals = simu_parallel_nodes(result)
+    want = np.mean(finals, axis=0)
+    out = _final(result, n)
+    if out is None:
+        return "the aggregator produced no output"
+    tol = 1e-8 * (1.0 + np.max(np.abs(finals)) + np.abs(want))
+    return _iterate_difference(f"the aggregate v (n = {n} nodes, T = {p['T']})", out, want, tol)
+
+
+def _node_models_differ(result) -> bool:
+    finals = simu_parallel_nodes(result)
+    return result.params["n"] >= 2 and any(np.any(np.abs(f - finals[0]) > 1e-9 * (1 + np.abs(f))) for f in finals)
+
+
+register(Guarantee(
+    name="simu-parallel-average",
+    statement="SimuParallelSGD's result is the average of n SGD runs, each on its node's documented shard "
+              "and shuffle, run independently here with numpy gradients",
+    source="seed 003, Algorithm 3 (Zinkevich et al. 2010)",
+    algorithms=("simu-parallel-sgd",),
+    draw=lambda data, alg: _draw_every(data, alg, n=st.integers(2, 3)),
+    check=check_simu_parallel_average,
+    hard=_node_models_differ,
+    hard_case="n >= 2 nodes whose models differ",
+    broken={"simu-parallel-sgd": "broken-simu-parallel-one-based-sum"},
+))
+
+# -- batch GD: the full gradient, however unequal the shards
+
+
+def _shard_sizes(m: int, n: int) -> list[int]:
+    return [m // n + (1 if k < m % n else 0) for k in range(n)]     # contiguous, the first m mod n longer
+
+
+def check_batch_gd_full_gradient(result) -> str | None:
+    p, o, gamma = result.params, Oracle(result.problem), result.params["gamma"]
+    points = gradient_points(result)
+    if len(points) != p["T"]:
+        return f"batch GD recorded {len(points)} steps for T = {p['T']}"
+    for t, x, x_next in points:
+        if np.any(o.ambiguous(x)):
+            continue
+        g = o.grads(x).mean(axis=0)                  # (1/m) sum_j grad f_j(x_t)
+        what = f"x_{t + 1} (n = {p['n']} shards of sizes {_shard_sizes(result.problem.m, p['n'])})"
+        if msg := _iterate_difference(what, x_next, x - gamma * g, _steps_tolerance(x, gamma, g)):
+            return msg
+    out = _final(result, 0)
+    if out is None or not np.array_equal(out, points[-1][2]):
+        return "batch GD's output is not its last iterate"
+    return None
+
+
+def _unequal_shards_mattered(result) -> bool:
+    """n >= 2 unequal shards, and at some x_t the unweighted mean of the shard means is not the mean."""
+    m, n = result.problem.m, result.params["n"]
+    if n < 2 or m % n == 0:
+        return False
+    o, sizes = Oracle(result.problem), _shard_sizes(m, n)
+    bounds = np.cumsum([0] + sizes)
+    for _, x, _ in gradient_points(result):
+        G = o.grads(x)
+        unweighted = np.mean([G[bounds[k]:bounds[k + 1]].mean(axis=0) for k in range(n)], axis=0)
+        if np.any(np.abs(unweighted - G.mean(axis=0)) > 1e-9 * (1.0 + np.abs(G).max())):
+            return True
+    return False
+
+
+register(Guarantee(
+    name="batch-gd-full-gradient",
+    statement="batch GD steps along the full gradient (1/m) sum_j grad f_j(x_t), recomputed with numpy "
+              "gradients: the shards' means weighted by their sizes",
+    source="seed 003, Algorithm 1 (aggregate over X, divide by |X|)",
+    algorithms=("batch-gd",),
+    draw=lambda data, alg: _draw_every(data, alg, T=iterations(hi=4), n=st.integers(2, 3)),
+    check=check_batch_gd_full_gradient,
+    hard=_unequal_shards_mattered,
+    hard_case="n >= 2 unequal shards whose unweighted mean of means differs",
+    broken={"batch-gd": "broken-batch-gd-unweighted-shards"},
+))
+
+# Imported last (see above); the functions above look these names up when they run.
+from .kernel_properties import (SPLIT_STREAM, Oracle, documented_batch, documented_generator,  # noqa: E402
+                                every_problem, gradient_points)

@@ -15,6 +15,19 @@ variant                                the mistake
 ``broken-minibatch-stale-gradient``    the batch gradient is taken at x_{t-1} (stale bookkeeping)
 ``broken-minibatch-arrival-order``     gradients summed in arrival order, so the result depends
                                        on the schedule (float addition is not associative)
+``broken-sgd-sample-stream-swapped``   draws iteration t's sample from ``generator(seed, t)``: t lands
+                                       in the *stream* argument, the key is (seed, t, 0), not
+                                       the documented (seed, STREAM_SAMPLER, t)
+``broken-minibatch-divides-by-         divides the batch's sum by the number of workers n, not
+workers``                              by the batch size b
+``broken-simu-parallel-one-based-     the slide's ``sum_{i=1..n}`` read as ``range(1, n)``: node 0's
+sum``                                  model is left out of the sum, which is still divided by n
+``broken-batch-gd-unweighted-shards``  averages the shards' mean gradients with equal weights, so
+                                       with unequal shards a sample counts more in a small shard
+``broken-sgd-logistic-reg-grad-        SGD on a logistic problem whose ``sample_grad`` kernel drops
+missing-2``                            the 2 of the regulariser's derivative ``2x/(1+x^2)^2``
+``broken-batch-gd-cut-grad-sign``      batch GD on a graph-cuts problem whose ``batch_grad`` kernel
+                                       adds the edge's subgradient to x_v with x_u's sign
 ``broken-random-async-finished-        computes a new job on the data of the worker that just
 workers-data``                         finished, not the assigned one (design notes)
 ``broken-pure-async-current-iterate``  computes a job at the iterate current when it runs, while
@@ -29,11 +42,14 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import partial
 
-from ..reference.baselines import minibatch_sgd, simu_parallel_sgd
+import copy
+
+from ..reference.baselines import batch_gd, minibatch_sgd, sgd, simu_parallel_sgd
 from ..reference.baselines._common import start_point
 from ..reference.engine import Job, Output, ProcessSpec, Receive, Send, Start, System, compute
+from ..reference.kernels import kernel, sigmoid
 from ..reference.registry import ALGORITHMS, register
-from ..reference.rng import draw_batch
+from ..reference.rng import draw_batch, generator
 
 _LAST_ITERATE: dict = {}   # the mistake: state that outlives the run
 
@@ -116,6 +132,85 @@ _variant("minibatch-sgd", "broken-minibatch-stale-gradient", "BROKEN minibatch-s
 _variant("minibatch-sgd", "broken-minibatch-arrival-order", "BROKEN minibatch-sgd: sums in arrival order",
          lambda problem, params, seed: minibatch_sgd.build(problem, params, seed,
                                                            aggregate=_aggregate_in_arrival_order))
+
+
+# -- baselines against their independent statements (properties/baseline_properties.py) ----------
+
+
+def _sample_keyed_by_stream(seed, t, m):
+    return int(generator(seed, t).integers(0, m))      # the mistake: t passed as the stream, not the iteration
+
+
+def _sum_nodes_one_based(messages, n):
+    by_node = {m.src_pid: m.payload for m in messages}
+    v = 0.0 * by_node[0]
+    for i in range(1, n):                               # the mistake: the slide's i = 1..n as range(1, n)
+        v = v + by_node[i]
+    return v / n
+
+
+def _unweighted_shard_means(means, sizes, m):
+    g = means[0]
+    for k in range(1, len(means)):
+        g = g + means[k]
+    return g / len(means)                               # the mistake: a mean of means, whatever the shard sizes
+
+
+_variant("sgd", "broken-sgd-sample-stream-swapped", "BROKEN sgd: samples keyed (seed, t, 0)",
+         lambda problem, params, seed: sgd.build(problem, params, seed, draw=_sample_keyed_by_stream))
+_variant("minibatch-sgd", "broken-minibatch-divides-by-workers", "BROKEN minibatch-sgd: divides by n, not b",
+         lambda problem, params, seed: minibatch_sgd.build(problem, params, seed,
+                                                           mean=lambda delta, b: delta / params["n"]))
+_variant("simu-parallel-sgd", "broken-simu-parallel-one-based-sum", "BROKEN simu-parallel-sgd: sums nodes 1..n-1",
+         lambda problem, params, seed: simu_parallel_sgd.build(problem, params, seed, average=_sum_nodes_one_based))
+_variant("batch-gd", "broken-batch-gd-unweighted-shards", "BROKEN batch-gd: unweighted mean of shard means",
+         lambda problem, params, seed: batch_gd.build(problem, params, seed, combine=_unweighted_shard_means))
+
+# -- kernels against their objective (properties/kernel_properties.py) ------------------------------
+
+
+@kernel
+def _logreg_sample_grad_missing_2(A, y, lam, j, x, out):
+    t = 0.0
+    for a in range(x.shape[0]):
+        t += A[j, a] * x[a]
+    c = -y[j] * sigmoid(-y[j] * t)
+    for a in range(x.shape[0]):
+        w = 1.0 + x[a] * x[a]
+        out[a] = c * A[j, a] + lam * (x[a] / (w * w))    # the mistake: d/dx x^2/(1+x^2) is 2x/(1+x^2)^2
+
+
+@kernel
+def _cut_batch_grad_same_sign(eu, ev, w, K, idx, x, out):
+    out[:] = 0.0
+    for k in range(idx.shape[0]):
+        j = idx[k]
+        a = eu[j] * K
+        b = ev[j] * K
+        for c in range(K):
+            t = x[a + c] - x[b + c]
+            g = w[j] if t > 0.0 else (-w[j] if t < 0.0 else 0.0)
+            out[a + c] += g
+            out[b + c] += g                             # the mistake: x_v's entry is -g
+    for q in range(x.shape[0]):
+        out[q] = out[q] / idx.shape[0]
+
+
+def _with_kernels(problem, name: str, **kernels):
+    """``problem`` itself, or (a problem called ``name``) a copy computing with ``kernels`` replaced."""
+    if problem.name != name:
+        return problem
+    buggy = copy.copy(problem)
+    buggy.kernels = problem.kernels._replace(**kernels)
+    return buggy
+
+
+_variant("sgd", "broken-sgd-logistic-reg-grad-missing-2", "BROKEN sgd: logistic kernel's regulariser gradient / 2",
+         lambda problem, params, seed: sgd.build(
+             _with_kernels(problem, "logistic", sample_grad=_logreg_sample_grad_missing_2), params, seed))
+_variant("batch-gd", "broken-batch-gd-cut-grad-sign", "BROKEN batch-gd: graph-cuts kernel's sign error on x_v",
+         lambda problem, params, seed: batch_gd.build(
+             _with_kernels(problem, "graph-cuts", batch_grad=_cut_batch_grad_same_sign), params, seed))
 
 
 def _asgrad_variant(base: str, name: str, summary: str, policy: str, **hooks) -> None:

@@ -9,7 +9,8 @@ line   seed 003, Algorithm 1                                 here
 1      for all t = 0 ... T do                                ``for t in range(T)``
 2      Init w_{t+1} = 0                                      (the first shard starts the sum)
 3-4    for all x_j ∈ X: aggregate w_{t+1} += ∂_w x_j(w_t)    worker ``w{k}`` computes shard k's mean gradient
-5      w_{t+1} = w_{t+1} / |X|                               shard means weighted by |shard|/|X|, in shard order
+5      w_{t+1} = w_{t+1} / |X|                               ``combine_shard_means``: shard means weighted by
+                                                             |shard|/|X|, in shard order
 =====  ====================================================  ============================================
 
 Deviation: the slide's Algorithm 1 sets the new state to the mean gradient itself;
@@ -29,9 +30,23 @@ from ..registry import Algorithm, Param, at_least, register
 from ._common import final_metrics, gamma_param, iterations_param, start_point, x0_param
 
 
-def server_process(problem, gamma, T, n, x0):
-    shards = np.array_split(np.arange(problem.m, dtype=np.int64), n)
-    weights = [len(s) / problem.m for s in shards]
+def shards_of(m: int, n: int) -> list[np.ndarray]:
+    """Contiguous index ranges, the first ``m mod n`` of them one sample longer (``numpy.array_split``)."""
+    return np.array_split(np.arange(m, dtype=np.int64), n)
+
+
+def combine_shard_means(means: list, sizes: list[int], m: int):
+    """Line 5: the full mean gradient from the shards' means, each weighted by ``|shard| / |X|``,
+    added in shard order (so unequal shards count by their size)."""
+    g = (sizes[0] / m) * means[0]
+    for k in range(1, len(means)):
+        g = g + (sizes[k] / m) * means[k]
+    return g
+
+
+def server_process(problem, gamma, T, n, x0, combine=combine_shard_means):
+    shards = shards_of(problem.m, n)
+    sizes = [len(s) for s in shards]
 
     def body(ctx):
         x = x0.copy()
@@ -46,20 +61,19 @@ def server_process(problem, gamma, T, n, x0):
                                 label=f"shards t={t}")
             ctx.record("arrival", [jobs.index(m.job) for m in got])
             by_job = {m.job: m.payload for m in got}
-            g = weights[0] * by_job[jobs[0]]                                # line 5, in shard order
-            for k in range(1, n):
-                g = g + weights[k] * by_job[jobs[k]]
+            g = combine([by_job[jid] for jid in jobs], sizes, problem.m)    # line 5, in shard order
             x = x - gamma * g
             ctx.record("x", x)
         yield Output(x)
     return body
 
 
-def build(problem, params, seed):
+def build(problem, params, seed, combine=combine_shard_means):
     if problem.m < params["n"]:
         raise InputError(f"batch-gd: n = {params['n']} workers need at least n samples, the problem has m = {problem.m}")
     x0 = start_point(problem, params)
-    return System([ProcessSpec(server_process(problem, params["gamma"], params["T"], params["n"], x0))], seed=seed)
+    return System([ProcessSpec(server_process(problem, params["gamma"], params["T"], params["n"], x0, combine))],
+                  seed=seed)
 
 
 ALGORITHM = register(Algorithm(

@@ -11,7 +11,7 @@ line   seed 003, Algorithm 4                                 here
 2      draw mini-batch M ← b samples from X                  ``draw_batch(seed, t, m, b)``
 3      Init Δw_t = 0                                         (the first gradient starts the sum)
 4-5    for all x ∈ M: aggregate Δw ← ∂_w x_j(w_t)            b jobs, sample k on worker ``w{k mod n}``
-6      update w_{t+1} ← w_t − ε Δw_t                         ``x − γ (Δw / b)``
+6      update w_{t+1} ← w_t − ε Δw_t                         ``x − γ batch_mean(Δw, b)`` (Δw / b)
 7      return w_{T+1}                                        ``Output(x)``
 =====  ====================================================  ====================================
 
@@ -50,7 +50,13 @@ def aggregate_in_batch_order(jobs, messages):
     return delta
 
 
-def server_process(problem, gamma, T, b, n, x0, seed, aggregate=aggregate_in_batch_order, batches=None):
+def batch_mean(delta, b: int):
+    """Line 6's normalisation: the sum of the batch's b gradients divided by b (seed 000's ``η/M Σ``)."""
+    return delta / b
+
+
+def server_process(problem, gamma, T, b, n, x0, seed, aggregate=aggregate_in_batch_order, batches=None,
+                   mean=batch_mean):
     def body(ctx):
         x = x0.copy()
         for t in range(T):
@@ -65,16 +71,17 @@ def server_process(problem, gamma, T, b, n, x0, seed, aggregate=aggregate_in_bat
                                 label=f"batch t={t}")
             ctx.record("arrival", [jobs.index(m.job) for m in got])
             delta = aggregate(jobs, got)
-            x = x - gamma * (delta / b)                                  # line 6
+            x = x - gamma * mean(delta, b)                               # line 6
             ctx.record("x", x)
         yield Output(x)                                                  # line 7
     return body
 
 
-def build(problem, params, seed, aggregate=aggregate_in_batch_order):
+def build(problem, params, seed, aggregate=aggregate_in_batch_order, mean=batch_mean):
     x0 = start_point(problem, params)
     return System([ProcessSpec(server_process(problem, params["gamma"], params["T"], params["b"],
-                                              params["n"], x0, seed, aggregate, params.get("batches")))], seed=seed)
+                                              params["n"], x0, seed, aggregate, params.get("batches"), mean))],
+                  seed=seed)
 
 
 def check(problem, params) -> None:

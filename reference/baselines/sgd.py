@@ -7,7 +7,7 @@ steps size ε"; seed 000 (000_3f5163bcd896752f.txt), slide "Stochastic Gradient 
 line   seed 003, Algorithm 2                                    here
 =====  =======================================================  ==========================
 1      for all t = 0 ... T do                                   ``for t in range(T)``
-2      draw j ∈ {1 ... m} uniformly at random                   ``draw_batch(seed, t, m, 1)``
+2      draw j ∈ {1 ... m} uniformly at random                   ``sample(seed, t, m)`` (``draw_batch(seed, t, m, 1)``)
 3      update w_{t+1} ← w_t − ε ∂_w x_j(w_t)                    a job on worker ``w0``, then the update
 4      return w_{T+1}                                           ``Output(x)``
 =====  =======================================================  ==========================
@@ -36,12 +36,17 @@ from ..rng import draw_batch
 from ._common import final_metrics, gamma_param, iterations_param, start_point, x0_param
 
 
-def sgd_process(problem, gamma: float, T: int, x0, seed: int, order=None):
+def sample(seed: int, t: int, m: int) -> int:
+    """Line 2: iteration t's sample, uniform over 0 .. m-1, from the key ``(seed, STREAM_SAMPLER, t)``."""
+    return int(draw_batch(seed, t, m, 1)[0])
+
+
+def sgd_process(problem, gamma: float, T: int, x0, seed: int, order=None, draw=sample):
     def body(ctx):
         x = x0.copy()
         for t in range(T):
             # line 2: draw j uniformly (or take the t-th sample of a given order)
-            j = int(order[t % len(order)]) if order is not None else int(draw_batch(seed, t, problem.m, 1)[0])
+            j = int(order[t % len(order)]) if order is not None else draw(seed, t, problem.m)
             ctx.record("j", j)
             # line 3: w_{t+1} ← w_t − ε ∂_w x_j(w_t)
             g = yield from compute("w0", f"grad f_{j}(x_{t})", lambda x=x, j=j: problem.sample_grad(x, j))
@@ -51,7 +56,7 @@ def sgd_process(problem, gamma: float, T: int, x0, seed: int, order=None):
     return body
 
 
-def build(problem, params, seed):
+def build(problem, params, seed, draw=sample):
     order = params.get("order")
     if order is not None:
         if len(order) == 0:
@@ -60,7 +65,8 @@ def build(problem, params, seed):
         if bad:
             raise InputError(f"sgd: order holds {bad[:5]}, not sample indices of a problem with m = {problem.m}")
     x0 = start_point(problem, params)
-    return System([ProcessSpec(sgd_process(problem, params["gamma"], params["T"], x0, seed, order))], seed=seed)
+    return System([ProcessSpec(sgd_process(problem, params["gamma"], params["T"], x0, seed, order, draw))],
+                  seed=seed)
 
 
 ALGORITHM = register(Algorithm(

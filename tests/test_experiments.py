@@ -173,3 +173,73 @@ def test_cli_quick_run(tmp_path):
     assert (tmp_path / "figs" / "heterogeneous-compute.png").read_bytes()[:8] == PNG_SIGNATURE
     assert "| setting | method |" in r.stdout
     assert "[heterogeneous-compute]" in r.stderr       # progress lines on stderr
+
+
+def test_hetero_t_star_is_computed(quick):
+    # t*, the optimal time's expression (Tyurin & Richtarik 2023, constant 1), per setting: in the
+    # config, in every row, in the notes and as a line in the figure.
+    out, results = quick
+    res = results["heterogeneous-compute"]
+    cfg = res.config
+    settings = list(dict.fromkeys(r["setting"] for r in res.rows))
+    assert list(cfg["t_star"]) == settings
+    c = cfg["t_star_constants"]
+    for k in ("L", "delta", "sigma2"):
+        assert math.isfinite(c[k]) and c[k] > 0, k
+    assert c["delta"] == pytest.approx(c["f0"] - c["f_star"]) and c["grad_norm2_x_hat"] < 1e-10
+    assert c["sigma2"] == max(c["sigma2_points"].values())
+    # f* is below every tuned run's final loss (otherwise it would not be a minimum)
+    assert min(r["final_loss"] for r in res.rows) >= c["f_star"] - 1e-9
+    eps, n = cfg["target"], cfg["n"]
+    for s in settings:
+        t = cfg["t_star"][s]
+        assert isinstance(t, float) and math.isfinite(t) and t > 0
+        taus = c["taus"][s]
+        assert len(taus) == n
+        if s.startswith("stragglers"):
+            assert taus == [5.0] * n        # the mean 1 + 1/lam of 1 + Exp(0.25), for every worker
+        else:
+            assert taus == [float(i + 1) for i in range(n)]
+        LD = c["L"] * c["delta"]
+        assert t == pytest.approx(max(taus) * LD / eps + sum(taus) / n * c["sigma2"] * LD / (n * eps ** 2))
+        if "iid" in s:
+            assert 0 < cfg["t_star_homogeneous"][s] <= t
+    assert set(cfg["t_star_homogeneous"]) == {s for s in settings if "iid" in s}
+    for r in res.rows:
+        assert r["t_star"] == cfg["t_star"][r["setting"]]
+        ratio = r["time_to_target / t_star"]
+        assert (ratio is None) if r["time_to_target"] is None else ratio == r["time_to_target"] / r["t_star"]
+    text = res.markdown.read_text()
+    assert "t* = τ_n LΔ/ε" in text and "constant set to 1" in text and "t_star" in text
+    assert res.png.is_file() and res.png.read_bytes()[:8] == PNG_SIGNATURE
+    assert any(v.startswith("Against t*") for v in res.verdicts)
+
+
+def test_optimal_time_expressions():
+    L, delta, eps, sigma2 = 0.9, 0.4, 0.006, 2.3
+    # equal times: the homogeneous minimum uses every worker and equals the heterogeneous expression
+    het = E.optimal_time_heterogeneous([5.0] * 10, L, delta, eps, sigma2)
+    hom, m = E.optimal_time_homogeneous([5.0] * 10, L, delta, eps, sigma2)
+    assert m == 10 and hom == pytest.approx(het)
+    # unequal times: the homogeneous bound is never above the heterogeneous one (harmonic <= arithmetic mean <= max)
+    taus = [float(i + 1) for i in range(10)]
+    assert E.optimal_time_homogeneous(taus, L, delta, eps, sigma2)[0] <= E.optimal_time_heterogeneous(
+        taus, L, delta, eps, sigma2)
+    # without noise the fastest worker alone is optimal in the homogeneous setting
+    assert E.optimal_time_homogeneous(taus, L, delta, eps, 0.0) == (pytest.approx(L * delta / eps), 1)
+    with pytest.raises(ValueError):
+        E.optimal_time_heterogeneous([0.0, 1.0], L, delta, eps, sigma2)
+
+
+def test_hetero_verdict_ratio_to_t_star_follows_the_table(quick):
+    rows = copy.deepcopy(quick[1]["heterogeneous-compute"].rows)
+    for r in rows:
+        r["t_star"] = 100.0
+        r["time_to_target"] = {"Ringleader ASGD": 5.0, "Malenia SGD": 20.0}.get(r["method"])
+    v, sm = E.hetero_verdict(rows)
+    assert sm["ratio_to_t_star"] == {"min": 0.05, "max": 0.2, "lead": (0.05, 0.05)}
+    assert v[-1].startswith("Against t*") and "0.05 × t* (Ringleader ASGD" in v[-1]
+    for r in rows:
+        del r["t_star"]
+    v, sm = E.hetero_verdict(rows)
+    assert "ratio_to_t_star" not in sm and not v[-1].startswith("Against t*")

@@ -22,12 +22,31 @@ variant                                    the mistake                          
                                            processes, not more than half
 ``broken-cluster-agreement-restarts``,     a recovered process starts over from its input     agreement-recovery
 ``broken-mdaa-restarts``                   at round 1 instead of its register / checkpoint
+``broken-cluster-agreement-tie-by-index``  MidExtremes breaks ties by the pair's indices (the  agreement-midextremes
+                                           first pair found), not by the pair's values
+``broken-mdaa-l1-diameter``                MidExtremes (in the clusters and as Aggregate)     agreement-midextremes
+                                           measures distances in L1 (Σ|a − b|), not L2
+``broken-mdaa-helps-with-current-value``   a help request is answered with the process's      agreement-crash-budget
+                                           current value y, labelled with the round of the
+                                           last message it sent (whose value was z_r)
+``broken-mdaa-counts-messages``            the wait sums the processes each round message     agreement-correct-
+                                           represents: a cluster heard twice (two members,    majority
+                                           or a recovered process's re-sent message) counts
+                                           twice
 =========================================  ================================================  =====================
+
+``agreement-correct-majority`` also catches ``broken-cluster-agreement-barrier`` (a crash the
+majority constraint allows blocks a barrier).  The rest of that guarantee and of
+``agreement-crash-budget`` (at most f crashes, only crashable processes, a majority up at every
+step) checks the engine's fault filters, which no algorithm can change: those parts are shown
+able to fail by ``tests/test_agreement_faults.py``, which breaks the filter itself.
 
 Every variant is the real algorithm with one of its hooks replaced
 (:func:`~asyncproof.reference.agreement.cluster_agreement.build`'s ``agreement``,
 ``initial``, ``recover_resumes``; :class:`~asyncproof.reference.agreement.mdaa.MDAA`'s
-``aggregate``, ``on_skip``, ``enough``, ``restart``).
+``aggregate``, ``on_skip``, ``enough``, ``restart``, ``answer``), or, for MidExtremes, one
+named step of :func:`~asyncproof.reference.agreement.midextremes.diameter_pair`
+(``distance``, ``rank``).
 """
 
 from __future__ import annotations
@@ -39,6 +58,7 @@ import numpy as np
 
 from ..reference.agreement import cluster_agreement as ca
 from ..reference.agreement import mdaa
+from ..reference.agreement import midextremes as me
 from ..reference.agreement.cluster_model import Clusters
 from ..reference.agreement.provenance import Point, combine
 from ..reference.engine import Receive, Send
@@ -139,3 +159,47 @@ _variant("cluster-agreement", "broken-cluster-agreement-restarts",
 _variant("mdaa", "broken-mdaa-restarts",
          "BROKEN mdaa: a recovered process starts over at round 1",
          lambda problem, params, seed: mdaa.build(problem, params, seed, restart=True))
+
+# --- MidExtremes, value by value -------------------------------------------------------------------
+
+
+def _by_index(X, lo, hi):
+    return min(lo, hi), max(lo, hi)          # the mistake: the first pair found wins a tie
+
+
+_variant("cluster-agreement", "broken-cluster-agreement-tie-by-index",
+         "BROKEN cluster-agreement: MidExtremes breaks ties by the pairs' indices",
+         lambda problem, params, seed: ca.build(problem, params, seed, agreement=partial(
+             ca.cluster_agreement, mid=partial(me.mid_extremes, pair=partial(me.diameter_pair, rank=_by_index)))))
+
+
+def _l1(a, b):
+    return float(np.abs(a - b).sum())         # the mistake: Σ|a − b| for Σ(a − b)²
+
+
+def _l1_mdaa(problem, params, seed):
+    pair = partial(me.diameter_pair, distance=_l1)
+    hooks = {"agreement": partial(ca.cluster_agreement, mid=partial(me.mid_extremes, pair=pair))}
+    if params["rule"] == "midextremes":
+        hooks["aggregate"] = mdaa.rule_aggregate(partial(me.mid_extremes_weights, pair=pair))
+    return mdaa.build(problem, params, seed, **hooks)
+
+
+_variant("mdaa", "broken-mdaa-l1-diameter",
+         "BROKEN mdaa: MidExtremes measures distances in L1", _l1_mdaa)
+
+# --- the fault model -------------------------------------------------------------------------------
+
+_variant("mdaa", "broken-mdaa-helps-with-current-value",
+         "BROKEN mdaa: a help request is answered with the current value, labelled with the last round",
+         lambda problem, params, seed: mdaa.build(problem, params, seed, answer=lambda last, y: (last[0], y)))
+
+
+def _per_message(clusters: Clusters, senders) -> bool:
+    # the mistake: Σ over the messages of the processes each represents (a cluster counted per message)
+    return 2 * sum(len(clusters.members[clusters.cluster_of(s)]) for s in senders) > clusters.n
+
+
+_variant("mdaa", "broken-mdaa-counts-messages",
+         "BROKEN mdaa: the wait counts each message's represented processes, a cluster once per message",
+         lambda problem, params, seed: mdaa.build(problem, params, seed, enough=_per_message))

@@ -17,6 +17,7 @@ import pytest
 
 import asyncproof
 import asyncproof.properties  # noqa: F401  (registers the broken variants)
+from asyncproof.properties import agreement_properties as ap
 from asyncproof.properties import get_guarantee
 from asyncproof.reference.adversaries import Adversary, RoundRobin
 from asyncproof.reference.agreement import mdaa
@@ -98,7 +99,10 @@ def test_skipping_aggregates_the_later_round_instead_of_keeping_the_old_value():
     assert get_guarantee("agreement-contraction").check(res) is None
     broken = run_algorithm("broken-mdaa-skip-keeps-value", problem=LINE, params=params, adversary=Slow(2))
     assert outputs(broken)[2] == [100.0]                                        # its input, kept through the skip
-    assert "MDAA round 2" in get_guarantee("agreement-contraction").check(broken)
+    # its Aggregate is not MidExtremes of what the round-2 senders sent (and MDAA round 2 does not contract)
+    assert "p2's Aggregate of round 2 [100] is not MidExtremes of the view's 2 values [2], [2]" in \
+        get_guarantee("agreement-contraction").check(broken)
+    assert "MDAA round 2" in ap._mdaa_rounds(broken)
 
 
 def test_without_a_majority_nobody_decides_and_nothing_splits():

@@ -44,9 +44,10 @@ Readings (each tested in ``tests/test_agreement_mdaa.py``):
 * **Recovery.**  The engine loses a crashed process's inbox (volatile), so a recovered
   process may have lost the very messages it waits for, after the others finished.  It
   therefore broadcasts a help request (tag ``help``) on recovery, and every process
-  answers it, also after deciding, with the last round message it sent; the process then
-  skips to any round whose messages represent a majority.  Without the request a
-  recovered process can wait forever (tested).  Finished processes stay as responders
+  answers it, also after deciding, with the last round message it sent
+  (:func:`last_message`: the ⟨r, z_r⟩ it broadcast, so a process has one value per
+  round); the process then skips to any round whose messages represent a majority.
+  Without the request a recovered process can wait forever (tested).  Finished processes stay as responders
   blocked on a ``Receive``, which keeps the run quiescent.
 * **R from q.**  With MidExtremes as Aggregate, one round contracts the diameter of the
   y's by κ(ε) = √3 δ* + ε, δ* = (√(14 − 2ε²) − 2√3 ε)/7, where ε = √(6/7)^(K−1) bounds the
@@ -61,10 +62,12 @@ decentralized SGD of a later issue): build an :class:`MDAA` for the clusters, ad
 with ``x`` a :class:`~.provenance.Point` (``input_point``); give each instance its own
 ``name`` so that registers and message tags of successive calls do not mix.
 
-Recorded: ``"input"``; ``"round"`` r (entering round r), ``"aggregate"`` ``{"r" (the round
-aggregated), "from" (the round the process was in), "senders", "skip", "y"}``, ``"help"`` on
-recovery, ``"decide"`` (the output :class:`~.provenance.Point`, with its weights); and the
-cluster agreement's ``"write"``, ``"skip"``, ``"cluster_output"`` with ``inst`` = the MDAA round.
+Recorded: ``"input"``; ``"round"`` r (entering round r), ``"send"`` ``{"r", "z", "to"}`` for
+every round message sent (``to``: ``None`` for the broadcast, the pid for a help answer),
+``"aggregate"`` ``{"r" (the round aggregated), "from" (the round the process was in),
+"senders", "skip", "y"}``, ``"help"`` on recovery, ``"decide"`` (the output
+:class:`~.provenance.Point`, with its weights); and the cluster agreement's ``"write"``,
+``"skip"``, ``"cluster_output"`` with ``inst`` = the MDAA round.
 
 Round-robin, clusters [2, 1]: the first cluster agrees on (1, 0), the second is (0, 4)
 alone; everybody hears all three round-1 messages and MidExtremes gives (0.5, 2):
@@ -137,7 +140,19 @@ def inner_rounds_for(eps: float) -> int:
 
 
 def majority_of_processes(clusters: Clusters, senders) -> bool:
+    """The slides' wait: do the round's messages represent a majority of processes?
+
+    ``senders`` lists the sender of every round message heard, one entry per message (a
+    recovered process re-sends its round message, so a sender may appear twice); a
+    cluster counts once however many of its members, or messages, were heard."""
     return clusters.majority(senders)
+
+
+def last_message(last, y):
+    """The answer to a help request: the last round message sent, ⟨r, z_r⟩, unchanged (a
+    process has one value per round; answering with its current y instead is the broken
+    variant ``broken-mdaa-helps-with-current-value``)."""
+    return last
 
 
 def rule_aggregate(rule):
@@ -151,9 +166,10 @@ def rule_aggregate(rule):
 class MDAA:
     """One MDAA instance: the clusters, R rounds of K in-cluster rounds, the Aggregate rule.
 
-    ``enough``, ``aggregate``, ``on_skip``, ``restart`` and ``ask_help`` are the lines where
-    implementations go wrong; the defaults are the slides' (and, for ``ask_help``, this
-    module's reading of recovery), and the broken variants and tests replace them.
+    ``enough``, ``aggregate``, ``on_skip``, ``restart``, ``ask_help`` and ``answer`` are the
+    lines where implementations go wrong; the defaults are the slides' (and, for
+    ``ask_help`` and ``answer``, this module's reading of recovery), and the broken variants
+    and tests replace them.
     """
     clusters: Clusters
     R: int
@@ -165,6 +181,7 @@ class MDAA:
     on_skip: Callable | None = None       # (y_r, aggregated y) -> the value to continue with
     restart: bool = False                 # recover from round 1 instead of the checkpoint
     ask_help: bool = True                 # a recovered process asks for the others' last messages
+    answer: Callable = last_message       # (last round message sent, current y) -> the help answer
     agreement: Callable = cluster_agreement
     _rule: Callable = field(init=False, repr=False)
 
@@ -199,19 +216,26 @@ class MDAA:
     def _mine(self, m) -> bool:
         return self._parse(m) is not None
 
-    def best_round(self, got: dict, r: int) -> int | None:
-        """The most advanced round r' >= r whose messages represent a majority (or None)."""
-        ok = [rr for rr, by in got.items() if rr >= r and self.enough(self.clusters, by)]
+    def best_round(self, heard: dict, r: int) -> int | None:
+        """The most advanced round r' >= r whose messages represent a majority (or None);
+        ``heard[r']`` lists the sender of each round-r' message received."""
+        ok = [rr for rr, by in heard.items() if rr >= r and self.enough(self.clusters, by)]
         return max(ok) if ok else None
 
-    def _would_be_ready(self, got: dict, r: int, messages) -> bool:
-        senders = {rr: set(by) for rr, by in got.items()}
+    def _would_be_ready(self, heard: dict, r: int, messages) -> bool:
+        senders = {rr: list(by) for rr, by in heard.items()}
         for m in messages:
             kind, body = self._parse(m)
             if kind == "help":
                 return True
-            senders.setdefault(body[0], set()).add(m.src_pid)
+            senders.setdefault(body[0], []).append(m.src_pid)
         return self.best_round(senders, r) is not None
+
+    def _answer(self, ctx, to: int, last, y):
+        """Send the help answer (recorded as ``"send"``, like every round message)."""
+        msg = self.answer(last, y)
+        ctx.record("send", {"r": msg[0], "z": msg[1].x, "to": to})
+        yield Send(to, msg, tag=self.tag(f"round {msg[0]}"))
 
     # the algorithm -------------------------------------------------------------------------
     def agree(self, ctx, me: Member, x: Point, resume: dict | None = None):
@@ -229,7 +253,8 @@ class MDAA:
         if recovering and r <= self.R and self.ask_help:
             ctx.record("help", {"r": r})
             yield Broadcast(("help", r), tag=self.tag("help"), include_self=False)
-        got: dict[int, dict[int, Point]] = {}
+        got: dict[int, dict[int, Point]] = {}       # round -> sender -> its value (the first heard)
+        heard: dict[int, list[int]] = {}              # round -> the sender of every message heard
         while r <= self.R:                                                  # for round r = 1 .. R
             ctx.record("round", r)
             if z is None:                                                   # 1. z_r = ClusterAA(y_r)
@@ -237,20 +262,22 @@ class MDAA:
                                               resume=recovering and not self.restart)
                 yield Checkpoint({"r": r, "y": y, "z": z, "last": last})
             recovering = False
+            ctx.record("send", {"r": r, "z": z.x, "to": None})
             yield Broadcast((r, z), tag=self.tag(f"round {r}"))              # 2. send ⟨r, z_r⟩ to all
             last = (r, z)
             rr = None
             while rr is None:                                               # 3. wait for a majority
-                msgs = yield Receive(until=lambda ms, r=r: self._would_be_ready(got, r, ms), match=self._mine,
+                msgs = yield Receive(until=lambda ms, r=r: self._would_be_ready(heard, r, ms), match=self._mine,
                                      label=self.tag(f"round {r}"))
                 for m in msgs:
                     kind, body = self._parse(m)
                     if kind == "help":
                         if last is not None:
-                            yield Send(m.src_pid, last, tag=self.tag(f"round {last[0]}"))
+                            yield from self._answer(ctx, m.src_pid, last, y)
                     elif body[0] >= r:
+                        heard.setdefault(body[0], []).append(m.src_pid)
                         got.setdefault(body[0], {}).setdefault(m.src_pid, body[1])
-                rr = self.best_round(got, r)
+                rr = self.best_round(heard, r)
             senders = sorted(got[rr])                                       # 4./5. Aggregate, maybe skip
             new = self.aggregate([got[rr][s] for s in senders], senders)
             if rr > r and self.on_skip is not None:
@@ -258,17 +285,19 @@ class MDAA:
             ctx.record("aggregate", {"r": rr, "from": r, "senders": senders, "skip": rr > r, "y": new.x})
             y, r, z = new, rr + 1, None
             got = {k: v for k, v in got.items() if k >= r}
+            heard = {k: v for k, v in heard.items() if k >= r}
             yield Checkpoint({"r": r, "y": y, "z": None, "last": last})
         return y, last
 
-    def respond(self, ctx, last):
-        """After deciding: answer help requests with the last round message, forever (blocked otherwise)."""
+    def respond(self, ctx, last, y=None):
+        """After deciding (with ``y``): answer help requests with the last round message, forever
+        (blocked otherwise)."""
         while True:
             msgs = yield Receive(until=lambda ms: any(self._parse(m)[0] == "help" for m in ms),
                                  match=self._mine, label=self.tag("help requests"))
             for m in msgs:
                 if self._parse(m)[0] == "help" and last is not None:
-                    yield Send(m.src_pid, last, tag=self.tag(f"round {last[0]}"))
+                    yield from self._answer(ctx, m.src_pid, last, y)
 
 
 # --------------------------------------------------------------------------------------
@@ -299,14 +328,14 @@ def build(problem, params, seed, **hooks):
         def body(ctx, checkpoint=None):
             ctx.record("input", X[pid])
             if recovering and checkpoint is not None and checkpoint.get("done") and not spec.restart:
-                last = checkpoint["last"]
+                y, last = checkpoint["y"], checkpoint["last"]
             else:
                 x = input_point(X[pid], pid, n, params["provenance"])
                 y, last = yield from spec.agree(ctx, me, x, resume=(checkpoint or {}) if recovering else None)
                 ctx.record("decide", y)
                 yield Output(y.x)
-                yield Checkpoint({"done": True, "last": last})
-            yield from spec.respond(ctx, last)
+                yield Checkpoint({"done": True, "y": y, "last": last})
+            yield from spec.respond(ctx, last, y)
         return body
 
     specs = [ProcessSpec(process(p, False), recover=process(p, True)) for p in range(n)]

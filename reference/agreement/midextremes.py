@@ -20,6 +20,10 @@ indices.  The choice depends on the *values* only, never on who holds them, so
 MidExtremes is a function of the multiset of values (tested: permuting the rows gives
 the same bits).  A single value, or equal values, give that value.
 
+The distance and the tie-break are the named steps :func:`pair_distance` and
+:func:`pair_rank` of :func:`diameter_pair` (the broken variants replace one each);
+:func:`diameter` takes the largest distance directly, without choosing a pair.
+
 >>> import numpy as np
 >>> square = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
 >>> diameter_pair(square)          # both diagonals have length √2: (0,0)-(1,1) comes first
@@ -38,6 +42,7 @@ from __future__ import annotations
 
 import importlib
 from fractions import Fraction
+from functools import partial
 from typing import Callable, Sequence
 
 import numpy as np
@@ -47,69 +52,60 @@ from ..kernels import kernel, sq_dist
 from .provenance import Point, combine, convex_weights
 
 
-@kernel
-def _lex_cmp(a, b):
-    """-1, 0 or 1: the lexicographic order of two points."""
-    for c in range(a.shape[0]):
-        if a[c] < b[c]:
-            return -1
-        if a[c] > b[c]:
-            return 1
-    return 0
+def pair_distance(a, b) -> float:
+    """The distance MidExtremes maximises: the squared Euclidean distance Σ_c (a_c − b_c)²
+    (float64, coordinates in order).  Measuring it in L1 (Σ |a_c − b_c|) picks another pair
+    wherever the two norms disagree: the broken variant ``broken-mdaa-l1-diameter``."""
+    return sq_dist(a, b)
 
 
-@kernel
-def _index_cmp(i1, j1, i2, j2):
-    if i1 != i2:
-        return -1 if i1 < i2 else 1
-    if j1 != j2:
-        return -1 if j1 < j2 else 1
-    return 0
+def pair_rank(X, lo: int, hi: int) -> tuple:
+    """The tie-break among pairs at the same distance: the pair's values, written (smaller,
+    larger), lexicographically; equal values fall back to the indices.  Ranking by the
+    indices alone (the first pair found) makes MidExtremes depend on who holds the values:
+    the broken variant ``broken-cluster-agreement-tie-by-index``."""
+    return tuple(X[lo]), tuple(X[hi]), min(lo, hi), max(lo, hi)
 
 
-@kernel
-def _diameter_pair(X):
+def diameter_pair(X, distance: Callable = pair_distance, rank: Callable = pair_rank) -> tuple[int, int]:
+    """Rows (a, b) realising the largest ``distance``, X_a <=lex X_b, ties broken by ``rank``."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
     k = X.shape[0]
-    best, bi, bj = -1.0, 0, 0
+    if k < 2:
+        return (0, 0)
+    best = None
     for i in range(k):
         for j in range(i + 1, k):
+            lo, hi = (i, j) if tuple(X[i]) <= tuple(X[j]) else (j, i)
+            key = (-distance(X[lo], X[hi]), rank(X, lo, hi))
+            if best is None or key < best[0]:
+                best = (key, lo, hi)
+    return best[1], best[2]
+
+
+@kernel
+def _max_sq_dist(X):
+    best = 0.0
+    for i in range(X.shape[0]):
+        for j in range(i + 1, X.shape[0]):
             s = sq_dist(X[i], X[j])
-            lo, hi = (i, j) if _lex_cmp(X[i], X[j]) <= 0 else (j, i)
             if s > best:
-                best, bi, bj = s, lo, hi
-            elif s == best:
-                c = _lex_cmp(X[lo], X[bi])
-                if c == 0:
-                    c = _lex_cmp(X[hi], X[bj])
-                if c == 0:      # equal values: the smaller indices, so provenance is deterministic too
-                    c = _index_cmp(min(lo, hi), max(lo, hi), min(bi, bj), max(bi, bj))
-                if c < 0:
-                    bi, bj = lo, hi
-    return bi, bj
-
-
-def diameter_pair(X) -> tuple[int, int]:
-    """Rows (a, b) realising the largest Euclidean distance, X_a <=lex X_b, by the tie-break above."""
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    if X.shape[0] < 2:
-        return (0, 0)
-    a, b = _diameter_pair(X)
-    return int(a), int(b)
+                best = s
+    return best
 
 
 def diameter(X) -> float:
-    """max_{i,j} ||X_i - X_j||_2 (0 for fewer than two values)."""
+    """max_{i,j} ||X_i - X_j||_2 (0 for fewer than two values); no pair and no tie-break involved."""
     X = np.ascontiguousarray(X, dtype=np.float64)
-    if X.shape[0] < 2:
+    if X.ndim != 2 or X.shape[0] < 2:
         return 0.0
-    a, b = _diameter_pair(X)
-    return float(np.sqrt(sq_dist(X[a], X[b])))
+    return float(np.sqrt(_max_sq_dist(X)))
 
 
-def mid_extremes_weights(X) -> tuple[Fraction, ...]:
-    """MidExtremes as weights: 1/2 on each of the two values realising the diameter."""
+def mid_extremes_weights(X, pair: Callable = diameter_pair) -> tuple[Fraction, ...]:
+    """MidExtremes as weights: 1/2 on each of the two values realising the diameter (``pair``)."""
     k = len(X)
-    a, b = diameter_pair(X)
+    a, b = pair(X)
     lam = [Fraction(0)] * k
     if a == b:
         lam[a] = Fraction(1)
@@ -160,6 +156,6 @@ def apply_rule(rule, points: Sequence[Point], what: str = "aggregate rule") -> P
     return combine(points, lam)
 
 
-def mid_extremes(points: Sequence[Point]) -> Point:
-    """MidExtremes(X): the midpoint of the two values realising the maximum distance."""
-    return apply_rule(mid_extremes_weights, points, "MidExtremes")
+def mid_extremes(points: Sequence[Point], pair: Callable = diameter_pair) -> Point:
+    """MidExtremes(X): the midpoint of the two values realising the maximum distance (``pair``)."""
+    return apply_rule(partial(mid_extremes_weights, pair=pair), points, "MidExtremes")

@@ -17,6 +17,12 @@ variant                                       the mistake
                                               batch order, one component after another) and the list
                                               is dealt out to the threads in turn, for balance: points
                                               of one component land on different threads and race
+``broken-cyclades-barrier-off-by-one``        the barrier opens once ``threads − 1`` threads have arrived
+                                              (a thread waits for "the others" but its own arrival is
+                                              already counted): the last thread of batch b may still be
+                                              adding while another reads for batch b + 1.  Only a
+                                              conflict *across* batches shows it (tested in
+                                              ``tests/test_shared_memory_guarantees.py``)
 ============================================  ============================================================
 """
 
@@ -43,3 +49,7 @@ _variant(cyclades.NAME, "broken-cyclades-reorders-component",
 _variant(cyclades.NAME, "broken-cyclades-deals-merged-order",
          "BROKEN serially-equivalent-sgd: the components' merged order dealt out to the threads in turn",
          lambda problem, params, seed: cyclades.build(problem, params, seed, work_of=_dealt))
+_variant(cyclades.NAME, "broken-cyclades-barrier-off-by-one",
+         "BROKEN serially-equivalent-sgd: a batch's barrier opens once threads − 1 have arrived",
+         lambda problem, params, seed: cyclades.build(problem, params, seed,
+                                                      barrier=lambda arrived, threads: arrived >= threads - 1))

@@ -21,11 +21,26 @@ variant                                      the mistake
 ``broken-hogwild-overlap-off-by-one``        the bounded-overlap rule lets a sample start while a sample
                                              in progress has overlap τ (``<=`` for ``<``): overlaps reach
                                              τ + 1 (bounded overlap)
+``broken-hogwild-lock-test-then-set``        lock mode: the lock is taken by a test (``while locked[v]:
+                                             spin``) and then, one step later, a set (``locked[v] =
+                                             true``), not one atomic test-and-set: two cores can both
+                                             pass the test and enter the critical section of x[v]
+                                             (mutual exclusion)
+``broken-hogwild-racy-counts-overwrites``    racy mode: the lost-update count adds, at every store, the
+                                             updates that landed on the cell since its load (the rule
+                                             this module's ``lost_updates`` used before issue 9): an
+                                             update two stores overwrite is counted twice, one that a
+                                             later store put back is counted although the RAM holds
+                                             it (racy lost-update accounting)
 ===========================================  ============================================================
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from ..reference.engine import Local, Receive
+from ..reference.registry import ALGORITHMS, register
 from ..reference.shared_memory import hogwild
 from .broken import _variant
 
@@ -36,8 +51,38 @@ def _stale_read(mem, v, cache):
     return cache[v]
 
 
-def _hooked(hooks: hogwild.Hooks = hogwild.Hooks(), slack: int = 0):
-    return lambda problem, params, seed: hogwild.build(problem, params, seed, "atomic", hooks, slack)
+def _test_then_set(mem, v, k):
+    # the mistake: the test and the set of the lock flag are two steps; another core may pass the
+    # test between them (the step keeps the real lock's name: the test is where the core gets in)
+    yield Receive(until=lambda ms: v not in mem.locks, match=lambda m: False, label=f"lock x[{v}] k={k}")
+    yield Local(f"set lock x[{v}] k={k}")
+    mem.locks[v] = k
+
+
+def _overwritten_since_load(trace) -> list[tuple[int, int]]:
+    """The mistake: at every store, every update that landed on the cell since the store's load is
+    counted lost, once per store that overwrites it, whether or not a later store puts it back."""
+    writes: dict[int, list[tuple[int, int]]] = {}
+    loaded_at: dict[tuple[int, int], int] = {}
+    lost = []
+    for pos, (op, k, v, _) in enumerate(trace.observed("mem")):
+        if op == "load":
+            loaded_at[(k, v)] = pos
+        elif op in ("store", "add", "write"):
+            if op == "store":
+                lost += [(i, v) for p, i in writes.get(v, []) if p > loaded_at[(k, v)]]
+            writes.setdefault(v, []).append((pos, k))
+    return lost
+
+
+def _metrics_counting_overwrites(trace, problem, params) -> dict:
+    m = hogwild.metrics(trace, problem, params)
+    m["lost_updates"] = len(_overwritten_since_load(trace))
+    return m
+
+
+def _hooked(hooks: hogwild.Hooks = hogwild.Hooks(), slack: int = 0, mode: str = "atomic"):
+    return lambda problem, params, seed: hogwild.build(problem, params, seed, mode, hooks, slack)
 
 
 _variant("hogwild-atomic", "broken-hogwild-stale-read",
@@ -52,3 +97,10 @@ _variant("hogwild-atomic", "broken-hogwild-shared-gradient-buffer",
 _variant("hogwild-atomic", "broken-hogwild-overlap-off-by-one",
          "BROKEN hogwild-atomic: a sample may start while another in progress has overlap τ",
          _hooked(slack=1))
+_variant("hogwild-lock", "broken-hogwild-lock-test-then-set",
+         "BROKEN hogwild-lock: the lock is a test, then a set one step later (not an atomic test-and-set)",
+         _hooked(hogwild.Hooks(take_lock=_test_then_set), mode="lock"))
+# the run is the racy mode's; what differs is how its lost updates are counted
+register(replace(ALGORITHMS["hogwild-racy"], name="broken-hogwild-racy-counts-overwrites",
+                 summary="BROKEN hogwild-racy: counts at every store the updates landed since its load",
+                 metrics=_metrics_counting_overwrites, broken=True, family="broken"))

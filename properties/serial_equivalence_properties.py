@@ -16,20 +16,34 @@ which coordinate when is read off the schedule's event names (``pN read x[v] t=.
   what makes the parallel run serial (Pan et al.: all conflicting updates of a batch on one
   core, in order; a barrier between batches), checked on the schedule itself.
 
-Vacuity (both): some batch's conflict graph has >= 2 components and one of size >= 2, and
-two threads really interleaved on it (two of its points on different threads in progress at
-the same time).
+Vacuity: for ``serial-equivalence``, some batch's conflict graph has >= 2 components and one
+of size >= 2, and two threads really interleaved on it (two of its points on different threads
+in progress at the same time); for ``conflicts-in-order``, a conflict *across* batches that
+the barrier kept in order: a thread waited at batch b's barrier while a point of batch b on
+another thread had still to add a coordinate that the waiting thread reads for a later batch.
+
+The draw steers toward both: two batches, the first of >= 3 points and the second of >= 2,
+and (or SGD's draws) an explicit π in which the first point of a batch is drawn again as the
+last point of the next batch, after points that share no coordinate with it (the lecture's
+"data points can be arbitrarily repeated"): the copy is a component of its own, which the
+allocation gives to another thread than the original's, so a conflict crosses the barrier
+between two threads.  Without that, such conflicts were rare enough that a barrier opening
+one thread early (``broken-cyclades-barrier-off-by-one``) was caught only at the ``deep``
+budget; both guarantees now catch it in the first example (``tests/test_shared_memory_guarantees.py``).
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
 from hypothesis import strategies as st
 
 from ..reference.baselines._common import start_point
+from ..reference.problems import make_problem
 from ..reference.schedule import run_algorithm
+from ..reference.shared_memory.conflict import supports_of
 from ..reference.shared_memory.cyclades import NAME
 from ..reference.shared_memory.hogwild import serial_sgd
 from . import broken_serial_equivalence  # noqa: F401  (registers the broken variants)
@@ -50,19 +64,38 @@ SMALL = {
 }
 
 
+def _order(data, problem: dict, T: int, B: int) -> list[int]:
+    """π_0 .. π_(T−1) with repeats, in which the first point of every batch is drawn again as the last
+    point of the next batch, after points that share no coordinate with it: the copy is then a
+    component of its own, which the allocation (largest first, ties by position) gives to another
+    thread than the first one, while the original was on the first thread: a conflict across the
+    barrier between two threads."""
+    pi = data.draw(st.lists(st.integers(0, problem["params"]["m"] - 1), min_size=T, max_size=T), label="order")
+    supports = [set(s.tolist()) for s in supports_of(make_problem(problem["name"], **problem["params"]))]
+    for b in range(1, math.ceil(T / B)):
+        copy, last = pi[(b - 1) * B], min((b + 1) * B, T) - 1
+        apart = [j for j in range(len(supports)) if not supports[j] & supports[copy]]
+        for t in range(b * B, last):
+            if apart and supports[pi[t]] & supports[copy]:
+                pi[t] = apart[pi[t] % len(apart)]
+        pi[last] = copy
+    return pi
+
+
 def _draw(data, algorithm: str) -> Case:
     name = data.draw(st.sampled_from(sorted(SMALL)), label="problem")
     problem = data.draw(SMALL[name], label="problem params")
-    T = data.draw(st.integers(3, 5), label="T")
-    params = {"gamma": data.draw(step_sizes(), label="gamma"), "T": T,
-              # a batch of 1 or 2 points cannot hold two components one of which has 2 points (the
-              # hard case); tests/test_cyclades.py runs those sizes under many schedules
-              "batch": data.draw(st.integers(3, T), label="batch"),
+    T = data.draw(st.sampled_from([6, 5]), label="T")
+    # two batches, the first of >= 3 points (a batch of 1 or 2 points cannot hold two components one of
+    # which has 2 points: serial-equivalence's hard case), the second of >= 2 (two components, so the
+    # repeated point can go to another thread); tests/test_cyclades.py runs other sizes under many schedules
+    B = data.draw(st.sampled_from(list(range(3, T - 1))), label="batch")
+    params = {"gamma": data.draw(step_sizes(), label="gamma"), "T": T, "batch": B,
               "threads": data.draw(st.integers(2, 3), label="threads"),
               # "for all data order π (data points can be arbitrarily repeated)": an explicit order
               # first, so a counterexample shrinks to a short order rather than a search over seeds
-              "order": data.draw(st.one_of(st.lists(st.integers(0, problem["m"] - 1), min_size=1, max_size=T),
-                                           st.none()), label="order")}
+              "order": (_order(data, {"name": name, "params": problem}, T, B)
+                        if data.draw(st.sampled_from(["explicit", "sgd"]), label="order") == "explicit" else None)}
     return Case(algorithm, {"name": name, "params": problem}, params, data.draw(seeds(), label="seed"))
 
 
@@ -191,6 +224,38 @@ def check_conflicts_in_order(result) -> str | None:
     return None
 
 
+_BARRIER = re.compile(r"p(\d+) receive barrier b=(\d+) \[0 msgs\]")
+_STEP = re.compile(r"p(\d+) ")
+
+
+def _held_at_a_barrier(result) -> bool:
+    """A thread arrived at batch b's barrier (its last step before the barrier) before a point t1 of
+    batch b on another thread added a coordinate v that the waiting thread reads for a point t2 of a
+    later batch: without the barrier, t2 could have read v before t1's update."""
+    arrived: dict[tuple[int, int], int] = {}        # (thread, b) -> its last step before its barrier b
+    last: dict[int, int] = {}
+    for pos, e in enumerate(result.trace.events):
+        if m := _STEP.match(e):
+            p = int(m.group(1))
+            if mb := _BARRIER.fullmatch(e):
+                arrived[(p, int(mb.group(2)))] = last.get(p, -1)
+            last[p] = pos
+    acc = _accesses(result)
+    B = result.params["batch"]
+    holders: dict[int, list[int]] = {}
+    for (op, t, v) in acc:
+        if op == "add":
+            holders.setdefault(v, []).append(t)
+    for (op, t2, v), (read, p2) in acc.items():
+        if op != "read" or read < 0:
+            continue
+        for t1 in holders.get(v, []):
+            added, p1 = acc[("add", t1, v)]
+            if t1 // B < t2 // B and p1 != p2 and added >= 0 and arrived.get((p2, t1 // B), added) < added:
+                return True
+    return False
+
+
 register(Guarantee(
     name="conflicts-in-order",
     statement="points sharing a coordinate access it in data order (the earlier one's add before the later one's "
@@ -200,8 +265,9 @@ register(Guarantee(
     algorithms=(NAME,),
     draw=_draw,
     check=check_conflicts_in_order,
-    hard=_threads_interleaved,
-    hard_case=_HARD,
+    hard=_held_at_a_barrier,
+    hard_case="a thread waited at a barrier for a conflicting point of the previous batch on another thread "
+              "(a cross-batch conflict the barrier kept in order)",
     broken={NAME: "broken-cyclades-deals-merged-order"},
 ))
 

@@ -30,6 +30,17 @@ counts, its serial iterates) without being recomputed.
   conflict ⇒ 2 parallel iterations = 2 serial iterations".
 * ``hogwild-bounded-overlap`` (all modes, τ given): every sample overlaps at most τ others,
   and overlapping samples i, k have |i − k| <= τ.
+* ``hogwild-lock-mutual-exclusion`` (lock): no two samples are ever inside the critical
+  section of one coordinate at once — the section of (k, v) runs from k's ``lock x[v]``
+  step to its ``unlock`` step, read off the schedule, not the locks' own books — every
+  sample locks exactly its support, and every read and write of x[v] lies inside the
+  section of v.
+* ``hogwild-racy-lost-updates`` (racy): the RAM is x_0 plus every update except exactly
+  those the run reports lost (``lost_updates``, the ``lost_updates`` metric).  From the
+  access log: every load sees the cell, every store writes what its load saw plus g_k[v]
+  (bit for bit), and an update is lost iff it is not on the chain "stored what it loaded
+  from" that runs back from the cell's last store to x_0; the run's report must be that
+  set, and ``RAM = x_0 + Σ_k g_k − Σ_(lost) g_k`` within the stores' rounding.
 """
 
 from __future__ import annotations
@@ -42,6 +53,7 @@ from hypothesis import strategies as st
 
 from ..reference.rng import draw_batch
 from ..reference.schedule import run_algorithm
+from ..reference.shared_memory import hogwild
 from ..reference.shared_memory.hogwild import sample_step, serial_sgd
 from . import broken_shared_memory  # noqa: F401  (registers the broken variants)
 from .baseline_properties import bit_difference, replay_covers
@@ -68,14 +80,24 @@ VERY_SPARSE = {
                                          "labels": st.integers(2, 3), "seed": st.integers(0, 50)}),
 }
 
+#: contended: few coordinates, so that three samples in flight often share one (a store can then
+#: overwrite an update that another store also overwrites, or that a later store puts back)
+CONTENDED = {
+    "sparse-svm": st.fixed_dictionaries({"m": st.integers(3, 6), "d": st.integers(1, 2), "nnz": st.just(1),
+                                         "seed": st.integers(0, 50)}),
+    "matrix-completion": st.fixed_dictionaries({"n_rows": st.just(2), "n_cols": st.just(2),
+                                                "rank": st.just(1), "m": st.integers(2, 4),
+                                                "seed": st.integers(0, 50)}),
+}
+
 #: unit roundoff of float64 and the bound on one addition's error relative to its result
 U = Fraction(1, 2 ** 53)
 C = U / (1 - U)
 
 
-def _draw(data, algorithm: str, tau=None, kinds=SPARSE, samples=st.integers(2, 4)) -> Case:
+def _draw(data, algorithm: str, tau=None, kinds=SPARSE, samples=st.integers(2, 4), cores=st.integers(2, 3)) -> Case:
     name = data.draw(st.sampled_from(sorted(kinds)), label="problem")
-    params = {"n": data.draw(st.integers(2, 3), label="n"), "T": data.draw(samples, label="T"),
+    params = {"n": data.draw(cores, label="n"), "T": data.draw(samples, label="T"),
               "gamma": data.draw(step_sizes(), label="gamma"),
               "tau": data.draw(tau if tau is not None else st.one_of(st.none(), st.integers(1, 3)), label="tau")}
     problem = {"name": name, "params": data.draw(kinds[name], label="problem params")}
@@ -433,6 +455,222 @@ register(Guarantee(
     hard=_overlap_at_bound,
     hard_case="a sample overlapped exactly τ >= 1 others",
     broken={"hogwild-atomic": "broken-hogwild-overlap-off-by-one"},
+))
+
+
+# --- hogwild-lock-mutual-exclusion ---------------------------------------------------------------
+
+_LOCK = re.compile(r"p(\d+) receive lock x\[(\d+)\] k=(\d+) \[0 msgs\]")
+_LOCKED_ACCESS = re.compile(r"p\d+ (read|write) x\[(\d+)\] k=(\d+)")
+_UNLOCK = re.compile(r"p\d+ unlock k=(\d+)")
+
+
+class _Sections:
+    """The critical sections of a lock-mode run, from the schedule's event names alone: (k, v) is
+    inside from k's ``lock x[v]`` step to its ``unlock`` step."""
+
+    def __init__(self, events: list[str]):
+        self.events = events
+        self.lock: dict[tuple[int, int], int] = {}      # (k, v) -> the step that took v's lock
+        self.core: dict[tuple[int, int], int] = {}
+        self.unlock: dict[int, int] = {}                 # k -> its unlock step
+        self.access: list[tuple[int, str, int, int]] = []
+        self.twice: list[str] = []
+        for pos, e in enumerate(events):
+            if m := _LOCK.fullmatch(e):
+                key = (int(m.group(3)), int(m.group(2)))
+                if key in self.lock:
+                    self.twice.append(f"sample {key[0]} took the lock of x[{key[1]}] twice")
+                self.lock[key], self.core[key] = pos, int(m.group(1))
+            elif m := _UNLOCK.fullmatch(e):
+                if int(m.group(1)) in self.unlock:
+                    self.twice.append(f"sample {m.group(1)} unlocked twice")
+                self.unlock[int(m.group(1))] = pos
+            elif m := _LOCKED_ACCESS.fullmatch(e):
+                self.access.append((pos, m.group(1), int(m.group(3)), int(m.group(2))))
+
+    def section(self, k: int, v: int) -> tuple[int, int]:
+        return self.lock[(k, v)], self.unlock.get(k, len(self.events))
+
+
+def _sections_of(result) -> _Sections:
+    if getattr(result, "_hogwild_sections", None) is None:
+        result._hogwild_sections = _Sections(result.trace.events)
+    return result._hogwild_sections
+
+
+def check_mutual_exclusion(result) -> str | None:
+    run = _run_of(result)
+    msg = run.problems_with_records()
+    if msg or not run.finished:
+        return msg
+    sec = _sections_of(result)
+    if sec.twice:
+        return sec.twice[0]
+    for r in run.recs:
+        k = r["k"]
+        locked = sorted(v for (i, v) in sec.lock if i == k)
+        if locked != sorted(r["support"]):
+            return f"sample {k} took the locks of {locked}, its support is {sorted(r['support'])}"
+        if k not in sec.unlock:
+            return f"sample {k} never released its locks"
+    for pos, op, k, v in sec.access:
+        if (k, v) not in sec.lock:
+            return f"sample {k}'s {op} of x[{v}] at step {pos} without taking x[{v}]'s lock"
+        start, end = sec.section(k, v)
+        if not start < pos < end:
+            return (f"sample {k}'s {op} of x[{v}] at step {pos} lies outside its critical section "
+                    f"(steps {start} .. {end})")
+    inside: dict[int, tuple[int, int]] = {}             # v -> (the section's end, k) of the last one to enter
+    for (k, v), start in sorted(sec.lock.items(), key=lambda item: item[1]):
+        if v in inside and inside[v][0] > start:
+            end, i = inside[v]
+            return (f"two cores inside x[{v}]'s critical section at once: sample {i} (core {sec.core[(i, v)]}) took "
+                    f"its lock at step {sec.lock[(i, v)]} and released it at step {end}, sample {k} (core "
+                    f"{sec.core[(k, v)]}) took it at step {start}")
+        inside[v] = max(inside.get(v, (-1, -1)), (sec.section(k, v)[1], k))
+    return None
+
+
+def _waited_for_a_lock(result) -> bool:
+    """A core was ready to take a lock (its previous step done) while another sample held it."""
+    sec = _sections_of(result)
+    last_step: dict[int, int] = {}                      # core -> its previous step
+    previous: dict[tuple[int, int], int] = {}
+    for pos, e in enumerate(sec.events):
+        core = e.split(" ", 1)[0]
+        if core.startswith("p") and core[1:].isdigit():
+            if m := _LOCK.fullmatch(e):
+                previous[(int(m.group(3)), int(m.group(2)))] = last_step.get(int(core[1:]), -1)
+            last_step[int(core[1:])] = pos
+    for (k, v), taken in sec.lock.items():
+        ready = previous.get((k, v), -1)
+        if any(i != k and w == v and sec.lock[(i, w)] < taken and sec.section(i, w)[1] > ready
+               for (i, w) in sec.lock):
+            return True
+    return False
+
+
+register(Guarantee(
+    name="hogwild-lock-mutual-exclusion",
+    statement="lock mode: no two samples are ever inside the critical section of the same coordinate at once (from "
+              "its lock step to its unlock step, read off the schedule); every sample locks exactly its support and "
+              "reads and writes x[v] only inside v's section",
+    source="seed 002, 'Challenges in Parallel SGD' (\"Approach 1: Coordinate or Lock\")",
+    algorithms=("hogwild-lock",),
+    draw=_draw,
+    check=check_mutual_exclusion,
+    hard=_waited_for_a_lock,
+    hard_case="a core was ready to take a lock another sample held (the lock made it wait)",
+    broken={"hogwild-lock": "broken-hogwild-lock-test-then-set"},
+))
+
+# --- hogwild-racy-lost-updates ---------------------------------------------------------------------
+
+
+def _lost_by_chain(run: _Run) -> tuple[str | None, list[tuple[int, int]], np.ndarray]:
+    """Replay the racy accesses: ``(problem, lost, RAM)``.  Every load must see the cell and every
+    store must write what its load saw plus g_k[v] (bit for bit); a store *builds on* the store whose
+    value its load saw.  The cell holds exactly the updates on the chain from its last store back to
+    x_0; every other update of it is lost."""
+    g = {(r["k"], v): r["g"][q] for r in run.recs for q, v in enumerate(r["support"])}
+    ram = run.x0.copy()
+    last: dict[int, int] = {}                           # v -> the sample whose store the cell holds
+    loaded: dict[tuple[int, int], tuple[float, int | None]] = {}
+    builds_on: dict[tuple[int, int], int | None] = {}
+    run.overwrites = 0                                  # (store, update it overwrote) pairs, for the hard case
+    stored_at: dict[int, list[int]] = {}
+    load_at: dict[tuple[int, int], int] = {}
+    for pos, (op, k, v, value) in enumerate(run.mem):
+        if op in ("read", "load"):
+            if value != ram[v] or np.signbit(value) != np.signbit(ram[v]):
+                return (f"sample {k}'s {op} of x[{v}] at access {pos} saw {value!r}, but the cell held "
+                        f"{float(ram[v])!r}"), [], ram
+            if op == "load":
+                loaded[(k, v)] = (value, last.get(v))
+                load_at[(k, v)] = pos
+            continue
+        if op != "store":
+            return f"sample {k} updated x[{v}] with {op!r}, not a load and a store", [], ram
+        if (k, v) not in loaded or (k, v) in builds_on:
+            return f"sample {k}'s store of x[{v}] at access {pos} has no load of its own before it", [], ram
+        base, seen = loaded.pop((k, v))
+        want = base + g[(k, v)]
+        if value != want:
+            return (f"sample {k} stored x[{v}] = {value!r} at access {pos}, but its load saw {base!r} and g_{k}[{v}] = "
+                    f"{float(g[(k, v)])!r}: a store must write what its load saw plus the update"), [], ram
+        ram[v] = value
+        builds_on[(k, v)] = seen
+        last[v] = k
+        run.overwrites += sum(1 for p in stored_at.get(v, []) if p > load_at[(k, v)])
+        stored_at.setdefault(v, []).append(pos)
+    missing = sorted(set(g) - set(builds_on))
+    if missing:
+        return f"updates never stored: (sample, coordinate) {missing[:5]}", [], ram
+    kept = set()
+    for v, k in last.items():
+        while k is not None:
+            kept.add((k, v))
+            k = builds_on[(k, v)]
+    return None, sorted(set(builds_on) - kept), ram
+
+
+def check_racy_lost_updates(result) -> str | None:
+    run = _run_of(result)
+    msg = run.problems_with_records()
+    if msg or not run.finished:
+        return msg
+    msg, lost, ram = _lost_by_chain(run)
+    if msg:
+        return msg
+    reported = hogwild.lost_updates(result.trace)
+    if reported != lost:
+        return f"the run reports lost updates (sample, coordinate) {reported}; the accesses show {lost}"
+    count = result.metrics.get("lost_updates")
+    if count != len(lost):
+        return (f"the run's lost_updates metric is {count}, but {len(lost)} updates were lost: "
+                f"(sample, coordinate) {lost}")
+    out = np.asarray([o for os in result.trace.outputs.values() for o in os][-1], dtype=np.float64)
+    diff = bit_difference(out, ram, "the output", "the memory rebuilt from the accesses")
+    if diff:
+        return diff
+    # the slide's form: x_0 plus every update but the reported lost ones, within the stores' rounding
+    gone = set(reported)
+    for v in range(run.problem.d):
+        exact = Fraction(float(run.x0[v])) + sum((Fraction(float(r["g"][r["support"].index(v)])) for r in run.recs
+                                                  if v in r["support"] and (r["k"], v) not in gone), Fraction(0))
+        slack = C * sum((abs(Fraction(value)) for op, k, w, value in run.mem if op == "store" and w == v), Fraction(0))
+        if abs(Fraction(float(ram[v])) - exact) > slack:
+            return (f"RAM x[{v}] = {float(ram[v])!r}, but x_0 + Σ g_k over the updates not reported lost = "
+                    f"{float(exact)!r} (rounding allows {float(slack):.3g})")
+    return None
+
+
+def _lost_and_overwritten_twice_or_put_back(result) -> bool:
+    """An update was lost, and the overwrites (a store over an update landed since its load) were not
+    one per lost update: one was overwritten by two stores, or overwritten and then put back."""
+    run = _run_of(result)
+    if not run.finished or run.problems_with_records():
+        return False
+    msg, lost, _ = _lost_by_chain(run)
+    return not msg and bool(lost) and run.overwrites != len(lost)
+
+
+register(Guarantee(
+    name="hogwild-racy-lost-updates",
+    statement="racy mode: the RAM is x_0 plus every update except exactly those the run reports lost; each store "
+              "writes what its load saw plus g_k[v], and an update is lost iff the cell's chain of stores back to x_0 "
+              "does not hold it (recomputed from the access log)",
+    source="seed 002, 'HOGWILD! as noisy SGD' (\"After T processed samples, the contents of RAM are\"); design notes, "
+           "'Known deviations' (a Hogwild whose x[j] += g is not atomic and loses updates)",
+    algorithms=("hogwild-racy",),
+    # three or four cores (three stores in flight on one cell), and an overlap bound that allows it
+    draw=lambda data, alg: _draw(data, alg, tau=st.one_of(st.none(), st.integers(2, 3)), kinds=CONTENDED,
+                                 samples=st.integers(3, 5), cores=st.integers(3, 4)),
+    check=check_racy_lost_updates,
+    hard=_lost_and_overwritten_twice_or_put_back,
+    hard_case="an update was lost, and one was overwritten by two stores or overwritten and put back",
+    broken={"hogwild-racy": "broken-hogwild-racy-counts-overwrites"},
 ))
 
 replay_covers(_draw, *HOGWILD)

@@ -138,6 +138,26 @@ def test_lock_mode_reads_are_consistent_and_locks_are_taken_in_order():
         assert r.metrics["lost_updates"] == 0
 
 
+def test_a_lock_is_taken_by_one_test_and_set_step_and_released_by_the_unlock():
+    mem = H.SharedMemory(np.zeros(2), T=1, tau=None)
+    steps = H.take_lock(mem, 1, k=0)
+    action = next(steps)
+    assert action.label == "lock x[1] k=0" and action.until([]) and 1 not in mem.locks
+    with pytest.raises(StopIteration):
+        next(steps)                                   # the set is part of the same step: nothing else to do
+    assert mem.locks == {1: 0} and not action.until([])
+    H.release_locks(mem, np.array([1]))
+    assert mem.locks == {}
+
+
+def test_lost_updates_are_what_the_ram_no_longer_holds():
+    # three cores load x[0], then store in turn (round-robin): the last store keeps only its own update
+    p = SparseSVM([0, 1, 2, 3], [0, 0, 0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0], d=1, lam=0.0)
+    r = run_algorithm("hogwild-racy", problem=p, params={"n": 3, "T": 3, "gamma": 0.5}, seed=0)
+    g = [rec["g"][0] for rec in H.samples(r.trace)]
+    assert ram(r)[0] == g[2] and H.lost_updates(r.trace) == [(0, 0), (1, 0)] and r.metrics["lost_updates"] == 2
+
+
 def test_lock_mode_runs_non_conflicting_samples_in_parallel():
     sparse = {"name": "sparse-svm", "params": {"m": 20, "d": 40, "nnz": 1, "seed": 3}}
     r = run_algorithm("hogwild-lock", problem=sparse, params={"n": 3, "T": 10}, seed=1)

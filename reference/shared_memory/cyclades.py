@@ -70,7 +70,9 @@ Readings and deviations (each tested in ``tests/test_cyclades.py``):
   same cell, so an add and a plain write of x̂ + g are the same; the add keeps the step
   HOGWILD!'s atomic mode takes.
 * **The barrier** is a step ``barrier b=..`` of every thread, enabled once every thread has
-  finished its work of batch b (a thread with no component waits there at once).  The
+  finished its work of batch b (:func:`barrier_open`; a thread with no component waits there
+  at once).  It is what keeps a point of batch b + 1 from reading a coordinate that a
+  conflicting point of batch b, on another thread, has not yet updated.  The
   plan of a batch is computed when the first thread reaches it and recorded by thread 0
   (``"batch"``: its positions, samples, components and allocation).
 
@@ -163,6 +165,11 @@ def plan_batch(supports, pi: list[int], b: int, size: int, threads: int) -> Batc
     return Batch(b, tuple(positions), tuple(pi[t] for t in positions), tuple(comps), tuple(map(tuple, alloc)))
 
 
+def barrier_open(arrived: int, threads: int) -> bool:
+    """Batch b's barrier lets the threads on once all of them (the waiting thread included) have arrived."""
+    return arrived == threads
+
+
 @dataclass
 class Shared:
     """The shared memory ``x``, the data order, the batches' plans (computed once each) and the
@@ -173,6 +180,7 @@ class Shared:
     threads: int
     supports: list
     work_of: Callable[[Batch], list[list[int]]]
+    barrier: Callable[[int, int], bool] = barrier_open
     plans: dict = field(default_factory=dict)
     arrived: dict = field(default_factory=dict)
 
@@ -215,15 +223,17 @@ def thread(problem, mem: Shared, gamma: float, pid: int):
                 ctx.record("sample", {"t": t, "j": j, "batch": b, "thread": pid, "support": support.tolist(),
                                       "xhat": xhat, "g": g})
             mem.arrived[b] = mem.arrived.get(b, 0) + 1
-            yield Receive(until=lambda ms, b=b: mem.arrived[b] == mem.threads, match=lambda m: False,
+            yield Receive(until=lambda ms, b=b: mem.barrier(mem.arrived[b], mem.threads), match=lambda m: False,
                           label=f"barrier b={b}")
         if pid == 0:
             yield Output(mem.x.copy())
     return body
 
 
-def build(problem, params, seed, work_of: Callable[[Batch], list[list[int]]] = Batch.work):
-    """The system; ``work_of`` (the thread's work lists of a batch) is what broken variants change."""
+def build(problem, params, seed, work_of: Callable[[Batch], list[list[int]]] = Batch.work,
+          barrier: Callable[[int, int], bool] = barrier_open):
+    """The system; ``work_of`` (the thread's work lists of a batch) and ``barrier`` (when a batch's
+    barrier opens) are what broken variants change."""
     x0 = start_point(problem, params)
     if problem.constrained:
         try:
@@ -231,7 +241,7 @@ def build(problem, params, seed, work_of: Callable[[Batch], list[list[int]]] = B
         except InputError as e:
             raise InputError(f"{NAME}: {e}") from None
     pi = data_order(problem, params["T"], seed, params.get("order"))
-    mem = Shared(x0.copy(), pi, params["batch"], params["threads"], supports_of(problem), work_of)
+    mem = Shared(x0.copy(), pi, params["batch"], params["threads"], supports_of(problem), work_of, barrier)
     return System([ProcessSpec(thread(problem, mem, params["gamma"], p)) for p in range(params["threads"])],
                   seed=seed)
 

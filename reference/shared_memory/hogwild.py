@@ -79,9 +79,17 @@ Readings and deviations (each tested in ``tests/test_hogwild.py``):
   the projected output and the distance from the simplex.  Niu et al. give no
   projection in Algorithm 1; this is the usual projected reading.
 * **Lock mode** ("Approach 1: Coordinate or Lock") is per-coordinate two-phase
-  locking: lock every coordinate of the support in increasing order (a ``lock`` step
-  enabled only while the lock is free: no deadlock), read, compute, write, release all
-  in one ``unlock`` step.  Conflicting samples are serialised, others run in parallel.
+  locking: lock every coordinate of the support in increasing order (:func:`take_lock`:
+  one ``lock`` step, enabled only while the lock is free, that tests and sets it at once:
+  no deadlock, and no other core can take the lock between the test and the set), read,
+  compute, write, release all in one ``unlock`` step (:func:`release_locks`).
+  Conflicting samples are serialised, others run in parallel.
+* **Lost updates** (racy mode) are the updates the memory no longer holds at the end
+  (:func:`lost_updates`): a store puts back what its load saw plus its own update, so
+  whatever landed on the cell in between is overwritten; an update overwritten that way
+  is *not* lost if a later store had loaded it first and puts it back.  Counting, at each
+  store, the updates that landed since its load would count an update twice when two
+  stores overwrite it, and count one that a later store restored.
 * The gradient is a job (``start``, ``finish``, then the core receives it), so the
   timed adversary can give cores compute times; the read of sample k is complete when
   its job starts.
@@ -165,6 +173,19 @@ class SharedMemory:
         self.finished[k] = record
 
 
+def take_lock(mem: SharedMemory, v: int, k: int):
+    """Sample k takes coordinate v's lock: one step, enabled only while the lock is free, that tests
+    and sets it (an atomic test-and-set, so no other core can take the lock in between)."""
+    yield Receive(until=lambda ms: v not in mem.locks, match=lambda m: False, label=f"lock x[{v}] k={k}")
+    mem.locks[v] = k
+
+
+def release_locks(mem: SharedMemory, support) -> None:
+    """Release the support's locks (clearing a lock's flag, as ``locked[v] = false`` does)."""
+    for v in support:
+        mem.locks.pop(int(v), None)
+
+
 @dataclass(frozen=True)
 class Hooks:
     """The lines a broken variant changes (``properties/broken_shared_memory.py``); the
@@ -172,6 +193,7 @@ class Hooks:
     read: Callable | None = None        # (mem, v, cache) -> value read; default mem.x[v]
     write_base: Callable | None = None  # (mem, v, xhat_v) -> value the update is added to (atomic/lock)
     shared_buffer: bool = False         # the update is read at write time from one buffer all cores share
+    take_lock: Callable | None = None   # (mem, v, k) -> the steps that take v's lock; default take_lock
 
 
 def core(problem, supports, mem: SharedMemory, gamma: float, seed: int, mode: str, pid: int, x0: np.ndarray,
@@ -179,6 +201,7 @@ def core(problem, supports, mem: SharedMemory, gamma: float, seed: int, mode: st
     """One core: ``while`` samples remain, sample, read, compute, write (the slide, line by line)."""
     read = hooks.read or (lambda mem, v, cache: mem.x[v])
     write_base = hooks.write_base or (lambda mem, v, xhat_v: mem.x[v])
+    lock = hooks.take_lock or take_lock
 
     def body(ctx):
         cache: dict = {}
@@ -193,9 +216,7 @@ def core(problem, supports, mem: SharedMemory, gamma: float, seed: int, mode: st
             support = supports[j]
             if mode == "lock":             # in increasing coordinate order: no deadlock
                 for v in sorted(support):
-                    yield Receive(until=lambda ms, v=int(v): v not in mem.locks, match=lambda m: False,
-                                  label=f"lock x[{v}] k={k}")
-                    mem.locks[int(v)] = k
+                    yield from lock(mem, int(v), k)
             # x = read shared memory: the support, one coordinate at a time
             xhat = np.empty(len(support))
             for q, v in enumerate(support):
@@ -223,8 +244,7 @@ def core(problem, supports, mem: SharedMemory, gamma: float, seed: int, mode: st
                     ctx.record("mem", (_WRITE_OP[mode], k, v, float(mem.x[v])))
             if mode == "lock":
                 yield Local(f"unlock k={k}")
-                for v in support:
-                    del mem.locks[int(v)]
+                release_locks(mem, support)
             record = {"k": k, "j": j, "core": pid, "support": [int(v) for v in support], "xhat": xhat,
                       "grad": grad, "g": g, "sampled_at": sampled_at, "done_at": ctx.step}
             mem.end(k, record)
@@ -290,19 +310,22 @@ def overlaps(trace) -> dict[int, set]:
 
 
 def lost_updates(trace) -> list[tuple[int, int]]:
-    """``(i, v)`` for every update of coordinate v by sample i that the memory no longer holds:
-    it landed between another sample's ``load`` and ``store`` of v, which overwrote it."""
-    writes: dict[int, list[tuple[int, int]]] = {}       # v -> [(position, k)] of its writes
-    loaded_at: dict[tuple[int, int], int] = {}
-    lost = []
-    for pos, (op, k, v, _) in enumerate(trace.observed("mem")):
+    """``(i, v)`` for every update of coordinate v by sample i that the memory no longer holds at the
+    end, in increasing order.  Each cell holds a set of updates: a ``load`` takes a copy of it, a
+    ``store`` puts back the copy plus its own update (overwriting whatever landed in between), an
+    ``add`` or ``write`` adds its update to the cell's set."""
+    held: dict[int, frozenset] = {}
+    loaded: dict[tuple[int, int], frozenset] = {}
+    landed = []
+    for op, k, v, _ in trace.observed("mem"):
         if op == "load":
-            loaded_at[(k, v)] = pos
+            loaded[(k, v)] = held.get(v, frozenset())
         elif op in ("store", "add", "write"):
-            if op == "store":
-                lost += [(i, v) for p, i in writes.get(v, []) if p > loaded_at[(k, v)]]
-            writes.setdefault(v, []).append((pos, k))
-    return lost
+            # a store puts back what its load saw; an add (or a write under the lock) adds to the cell
+            base = loaded.pop((k, v), frozenset()) if op == "store" else held.get(v, frozenset())
+            held[v] = base | {k}
+            landed.append((k, v))
+    return sorted((k, v) for k, v in landed if k not in held[v])
 
 
 def serial_sgd(problem, js: list[int], x0: np.ndarray, gamma: float) -> np.ndarray:

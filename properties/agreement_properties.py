@@ -211,10 +211,18 @@ class PriorityAdversary(Adversary):
 # --- drawing cases --------------------------------------------------------------------------------
 
 
-def _sizes(data, algorithm: str, min_n: int = 1, dangerous: bool = False) -> list[int]:
+#: MDAA cluster sizes where a majority of the clusters represents a minority of the processes: a
+#: wait that counts clusters instead of processes proceeds too early only on sizes like these
+SKEWED = ([1, 1, 3], [1, 1, 2])
+
+
+def _sizes(data, algorithm: str, min_n: int = 1, dangerous: bool = False, skewed: bool = False) -> list[int]:
     """Cluster sizes with min_n <= n <= 5: one or two clusters for a cluster alone, two to four for
     MDAA; for :data:`DANGEROUS` inputs a cluster of three or more (cluster agreement) or three
-    clusters or more (MDAA), where the triple can be a view."""
+    clusters or more (MDAA), where the triple can be a view; with ``skewed``, in about half the
+    MDAA cases, one of :data:`SKEWED`."""
+    if skewed and algorithm == "mdaa" and data.draw(st.booleans(), label="skewed clusters"):
+        return list(data.draw(st.sampled_from(SKEWED), label="clusters"))
     lo, hi, big = (1, 2, 4) if algorithm == "cluster-agreement" else (2, 4, 3)
     if dangerous and algorithm != "cluster-agreement":
         lo = 3
@@ -269,13 +277,13 @@ def _place_dangerous(data, clusters: Clusters, algorithm: str, grid: np.ndarray)
 
 
 def _draw(data, algorithm: str, faults: str = "any", min_n: int = 1, dangerous: bool | None = None,
-          **fixed) -> Case:
+          skewed: bool = False, **fixed) -> Case:
     """A case: clusters, inputs (grid points, or -- in half the cases, or always with ``dangerous`` --
     a :data:`DANGEROUS` triple placed where MidExtremes sees it), rounds, rule, and the fault
     pattern ``faults``."""
     if dangerous is None:
         dangerous = data.draw(st.sampled_from(("grid", "tie and L1/L2 triple")), label="inputs") != "grid"
-    sizes = _sizes(data, algorithm, min_n, dangerous)
+    sizes = _sizes(data, algorithm, min_n, dangerous, skewed)
     clusters = Clusters.parse(sizes)
     d = data.draw(st.integers(2 if dangerous else 1, 3), label="d")
     seed = data.draw(st.integers(0, 63), label="seed")       # few bits: one node that shrinks in a few steps
@@ -1027,7 +1035,7 @@ _register(
               "heard a majority of distinct processes, and every process up at the end decides",
     source="seed 000, 'Multi-Dimensional AA in the Cluster-Based Model' (messages representing a majority), "
            "'Non Strongly Convex Functions Require a Majority'",
-    draw=lambda data, alg: _draw(data, alg, faults="process-majority", min_n=3),
+    draw=lambda data, alg: _draw(data, alg, faults="process-majority", min_n=3, skewed=True),
     check=check_correct_majority,
     hard=_bare_majority,
     hard_case="half the processes down (a bare majority up) before all decided",

@@ -35,14 +35,15 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-from ..reference.adversaries import Adversary, Timed
+from ..reference.adversaries import Adversary, HypothesisAdversary, Timed
 from ..reference.parameter_server.asgrad import STREAM_POLICY
-from ..reference.parameter_server.common import local_samples, local_splits
+from ..reference.parameter_server.common import local_splits
 from ..reference.rng import generator
 from ..reference.schedule import run_algorithm
 from ..reference.timing import Chosen
 from . import broken_asgrad  # noqa: F401  (registers the broken variants)
 from .baseline_properties import bit_difference, replay_covers
+from .kernel_properties import documented_local_samples
 from .guarantees import Case, Guarantee, register
 from .strategies import problems, seeds, step_sizes
 
@@ -96,6 +97,9 @@ def check_attribution(result) -> str | None:
         if outside:
             return (f"t = {t}: the job assigned to worker {k} used samples {outside[:5]}, "
                     f"which are not worker {k}'s data")
+        drawn = documented_local_samples(splits[k], result.schedule.seed, k, s, p["batch"])
+        if r["samples"] != drawn:
+            return f"t = {t}: worker {k}'s job #{s} used samples {r['samples']}, not its keyed draw {drawn}"
         idx = np.asarray(r["samples"], dtype=np.int64)
         g = problem.sample_grad(xs[pi], int(idx[0])) if len(idx) == 1 else problem.batch_grad(xs[pi], idx)
         diff = bit_difference(r["gradient"], g, f"the gradient received at t = {t}",
@@ -210,10 +214,33 @@ def _draw_bounded(data, algorithm: str) -> Case:
 
 
 def _delay_beyond_round_robin(result) -> bool:
-    """A delay of n or more with a job that waited in a queue: the books of a queue are kept."""
-    n = result.params["n"]
-    return any(r["tau"] >= n for r in result.trace.observed("received")) and \
-        any(a["ahead"] >= 1 for a in result.trace.observed("assign"))
+    """A delay of n or more or a job that waited in a queue (the books of a queue are kept), and a
+    job pending exactly the model's bound τ (where an off-by-one in the bound shows)."""
+    n, bound = result.params["n"], (result.schedule.model or {}).get("tau")
+    return (any(r["tau"] >= n for r in result.trace.observed("received")) or
+            any(a["ahead"] >= 1 for a in result.trace.observed("assign"))) and \
+        any(age == bound for _, kind, age in result.trace.delays if kind == "finish")
+
+
+class Procrastinating(Adversary):
+    """Delays every job as long as the model allows: a process step first, else the newest finish,
+    never an older one by choice, so a job finishes only when the delay bound forces it (at exactly
+    τ).  Half the cases of ``asgrad-delays`` run under it, the others under the plain Hypothesis
+    adversary."""
+    name = "procrastinating"
+
+    def choose(self, engine, events) -> int:
+        normal = [i for i, e in enumerate(events) if not e.is_fault]
+        steps = [i for i in normal if events[i].kind != "finish"]
+        if steps:
+            return steps[0]
+        return max(normal, key=lambda i: (events[i].created if events[i].created is not None else -1, -i))
+
+
+def _delays_adversary(data):
+    if data.draw(st.booleans(), label="procrastinate"):
+        return Procrastinating()
+    return HypothesisAdversary(data)
 
 
 register(Guarantee(
@@ -225,8 +252,9 @@ register(Guarantee(
     draw=_draw_bounded,
     check=check_delays,
     hard=_delay_beyond_round_robin,
-    hard_case="a delay τ_t >= n and a queued job",
+    hard_case="a delay τ_t >= n or a queued job, and a job pending exactly the model's bound",
     broken={"random-async-sgd": "broken-random-async-uncounted-queue"},
+    adversary=_delays_adversary,
 ))
 
 # ---------------------------------------------------------------------------------------------
@@ -302,7 +330,7 @@ def check_zero_delay(result) -> str | None:
     if any(r["worker"] != first for r in received):
         return f"a zero-delay schedule received gradients of workers {sorted({r['worker'] for r in received})}"
     split = _splits(result)[first]
-    order = [int(local_samples(split, seed, first, s)[0]) for s in range(p["T"])]
+    order = [documented_local_samples(split, seed, first, s, 1)[0] for s in range(p["T"])]
     sgd = run_algorithm("sgd", problem=result.schedule.problem, seed=seed,
                         params={"gamma": p["gamma"], "T": p["T"], "x0": p.get("x0"), "order": order})
     out = result.trace.outputs.get(0)

@@ -76,6 +76,18 @@ def documented_batch(seed: int, t: int, m: int, b: int) -> np.ndarray:
     return documented_generator(seed, SAMPLER_STREAM, t).integers(0, m, size=b)
 
 
+#: the parameter-server workers' streams: worker k draws from stream LOCAL_STREAM + k
+LOCAL_STREAM = 0
+
+
+def documented_local_samples(split, seed: int, worker: int, key: int, batch: int) -> list[int]:
+    """Worker ``worker``'s draw number ``key`` (its job serial, or serial·Q + q for FedBuff's local
+    steps): ``batch`` uniform positions in its split, from the key (seed, LOCAL_STREAM + worker, key),
+    as ``reference/parameter_server/common.py`` documents (not computed with its helper)."""
+    pos = documented_generator(seed, LOCAL_STREAM + worker, key).integers(0, len(split), size=batch)
+    return [int(split[i]) for i in pos]
+
+
 # ---------------------------------------------------------------------------------------
 # the objectives, stated again with numpy
 

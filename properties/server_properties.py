@@ -42,10 +42,11 @@ from fractions import Fraction
 import numpy as np
 from hypothesis import strategies as st
 
-from ..reference.parameter_server.common import local_samples, local_splits
+from ..reference.parameter_server.common import local_splits
 from ..reference.schedule import run_algorithm
 from . import broken_servers  # noqa: F401  (registers the broken variants)
 from .baseline_properties import bit_difference, replay_covers
+from .kernel_properties import documented_local_samples
 from .guarantees import Case, Guarantee, register
 from .strategies import problems, seeds, step_sizes
 
@@ -60,7 +61,7 @@ def _draw(data, algorithm: str, **fixed) -> Case:
     if algorithm == "fedbuff":
         T = data.draw(st.integers(2, 8), label="T")
         params.update(T=T, K=data.draw(st.integers(1, min(T, 3)), label="K"),
-                      Q=data.draw(st.integers(1, 2), label="Q"),
+                      Q=data.draw(st.integers(1, 3), label="Q"),
                       C=data.draw(st.one_of(st.none(), st.integers(1, n + 2)), label="C"),
                       gamma_l=data.draw(step_sizes(), label="gamma_l"),
                       gamma_g=data.draw(st.sampled_from([1.0, 0.5, 2.0]), label="gamma_g"),
@@ -605,7 +606,7 @@ def check_fedbuff_clients(result) -> str | None:
             if len(r["local_samples"]) != Q:
                 return f"worker {w}'s client #{srl} took {len(r['local_samples'])} local steps, not Q = {Q}"
             for q, samples in enumerate(r["local_samples"]):
-                drawn = [int(j) for j in local_samples(splits[w], seed, w, srl * Q + q, p["batch"])]
+                drawn = documented_local_samples(splits[w], seed, w, srl * Q + q, p["batch"])
                 if samples != drawn:
                     return (f"worker {w}'s client #{srl}, local step {q + 1}: samples {samples}, not its keyed draw "
                             f"{drawn} from worker {w}'s split")
@@ -658,7 +659,7 @@ def check_synchronous_minibatch(result) -> str | None:
     p, seed = result.params, result.schedule.seed
     n, rounds = p["n"], p["T"] // p["n"]
     splits = local_splits(result.problem, n, p["zeta"], seed)
-    batches = [[int(local_samples(splits[k], seed, k, v)[0]) for k in range(n)] for v in range(rounds)]
+    batches = [[documented_local_samples(splits[k], seed, k, v, 1)[0] for k in range(n)] for v in range(rounds)]
     mb = run_algorithm("minibatch-sgd", problem=result.schedule.problem, seed=seed,
                        params={"gamma": p["gamma_g"], "T": rounds, "b": n, "n": n, "batches": batches,
                                "x0": p.get("x0")})
@@ -697,12 +698,12 @@ def check_attribution(result) -> str | None:
     for r in result.trace.observed("received", 0):
         k, s = _key(r)
         split = splits[k]
-        drawn = local_samples(split, seed, k, s * p.get("Q", 1), p["batch"])     # FedBuff: its first local step
-        if r["samples"] != [int(j) for j in drawn]:
+        drawn = documented_local_samples(split, seed, k, s * p.get("Q", 1), p["batch"])   # FedBuff: 1st local step
+        if r["samples"] != drawn:
             outside = sorted(set(r["samples"]) - set(int(j) for j in split))
             if outside:
                 return f"worker {k}'s gradient #{s} used samples {outside[:5]}, which are not worker {k}'s data"
-            return f"worker {k}'s gradient #{s} used samples {r['samples']}, not its keyed draw {drawn.tolist()}"
+            return f"worker {k}'s gradient #{s} used samples {r['samples']}, not its keyed draw {drawn}"
         at = r["version"] if "version" in r else r["pi"]          # FedBuff: the model of the job's version
         if not 0 <= at < len(xs):
             return f"worker {k}'s gradient #{s} claims the iterate {at}, which was never computed"

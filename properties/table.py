@@ -32,12 +32,19 @@ def markdown() -> str:
     lines = ["| guarantee | statement | algorithms | hard case that must occur (vacuity) | "
              "broken variant that must be caught: its mistake |",
              "| --- | --- | --- | --- | --- |"]
-    for g in guarantees():
+    order = ["baseline_properties", "kernel_properties", "asgrad_properties", "server_properties",
+             "shared_memory_properties", "serial_equivalence_properties", "agreement_properties"]
+
+    def place(g):       # by family, then by name: the same table whatever order the modules were imported in
+        module = g.check.__module__.rsplit(".", 1)[-1]
+        return (order.index(module) if module in order else len(order), module, g.name)
+
+    for g in sorted(guarantees(), key=place):
         variants = []
         for base, name in sorted(g.broken.items()):
             mistake = ALGORITHMS[name].summary.split(":", 1)[-1].strip() if name in ALGORITHMS else "?"
             variants.append(f"`{name}` ({base}): {mistake}")
-        lines.append(f"| `{g.name}` | {_cell(g.statement)} | {_cell(', '.join(g.algorithms))} | "
+        lines.append(f"| `{g.name}` | {_cell(g.statement)} | {_cell(', '.join(sorted(g.algorithms)))} | "
                      f"{_cell(g.hard_case)} | {_cell('; '.join(variants))} |")
     return "\n".join(lines) + "\n"
 

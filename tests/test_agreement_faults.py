@@ -21,7 +21,6 @@ import pytest
 import asyncproof.properties  # noqa: F401  (registers the guarantees and broken variants)
 from asyncproof.properties import get_guarantee, search
 from asyncproof.properties import agreement_properties as ap
-from asyncproof.reference.adversaries import Adversary
 from asyncproof.reference.agreement import mdaa
 from asyncproof.reference.agreement.cluster_model import fault_model
 from asyncproof.reference.agreement.midextremes import diameter, diameter_pair, mid_extremes_weights, pair_rank
@@ -30,6 +29,7 @@ from asyncproof.reference.problems import make_problem
 from asyncproof.reference.schedule import replay, run_algorithm
 
 from test_agreement import Scripted
+from test_agreement_mdaa import _lost_messages as lost_messages
 
 PLANE = {"name": "quadratic", "params": {"d": 2}}
 LINE = {"name": "quadratic", "params": {"d": 1}}
@@ -92,23 +92,9 @@ def test_mdaa_aggregates_are_checked_against_what_the_senders_sent():
 
 
 def _lost_messages(answer=mdaa.last_message):
-    """p2 crashes with the round-1 messages in its inbox and recovers after p0 and p1 decided:
-    they answer its help request (tests/test_agreement_mdaa.py, with an ``answer``)."""
-    params = {"clusters": [1, 1, 1], "T": 1, "K": 1, "inputs": [[0.0], [3.0], [9.0]], "q": 0.1, "eps": 0.25,
-              "rule": "midextremes", "provenance": True}
-    system = mdaa.build(make_problem("quadratic", d=1), params, 0, answer=answer)
-
-    class Adv(Adversary):
-        def choose(self, engine, events):
-            names = [e.name for e in events]
-            done = {0, 1} <= set(engine.trace.outputs)
-            if done and "crash p2" in names and not engine.trace.crashed:
-                return names.index("crash p2")
-            normal = [i for i, e in enumerate(events) if not e.is_fault
-                      and not (e.name.startswith("p2 receive") and not engine.trace.crashed)]
-            return normal[0] if normal else len(events) - 1
-
-    return run(system, Adv(), fault_model([1, 1, 1], crashable=[2], f=1, recovery=True))
+    """p2 loses its round-1 messages to a crash and asks for help after p0 and p1 decided
+    (the run of tests/test_agreement_mdaa.py), answered by ``answer``."""
+    return lost_messages(answer=answer)
 
 
 def _result(trace, params, model):

@@ -130,12 +130,13 @@ def test_half_is_not_a_majority_the_partition_splits():
 # recovery
 
 
-def _lost_messages(ask_help: bool):
+def _lost_messages(**build):
     """p2 has the round-1 messages of p0 and p1 in its inbox, crashes before receiving them, and
-    recovers after p0 and p1 decided: the messages it waits for are gone."""
+    recovers after p0 and p1 decided: the messages it waits for are gone.  ``build``: keywords of
+    ``mdaa.build`` (``ask_help``, ``answer``); tests/test_agreement_faults.py runs it too."""
     params = {"clusters": [1, 1, 1], "T": 1, "K": 1, "inputs": [[0.0], [3.0], [9.0]], "q": 0.1, "eps": 0.25,
               "rule": "midextremes", "provenance": True}
-    system = mdaa.build(make_problem("quadratic", d=1), params, 0, ask_help=ask_help)
+    system = mdaa.build(make_problem("quadratic", d=1), params, 0, **build)
 
     class Adv(Adversary):
         def choose(self, engine, events):

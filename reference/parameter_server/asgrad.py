@@ -30,6 +30,17 @@ shuffled asynchronous SGD                   (χ(j), t + 1) with j − 1 = t mod 
                                             permutation χ of [n] every n assignments
 ==========================================  ===============================================
 
+The paper's full text was not reachable to us; its authors' public simulator
+(github.com/Rustem-Islamov/AsGrad-public, ``nodes.py``, read, not copied) is, and it agrees
+with Table 1's rows as implemented here: ``pure`` reassigns ``self.last_idx`` (the worker
+that finished), ``random`` draws ``new_idx = self.rng.choice(range(self.num_nodes))``,
+``shuffle`` takes ``new_idx = self.permutation[self.iteration % self.num_nodes]`` and
+reshuffles the permutation every n iterations.  It differs in one line, the design notes'
+known deviation: the random and shuffled jobs compute ``local_gradient(x, self.last_idx, rng)``,
+on the data of the worker that just finished, not of ``new_idx``; here that is the broken
+variant ``broken-random-async-finished-workers-data``, which ``asgrad-attribution`` catches.
+Its parameter ``b`` is stored and never used, so the "with waiting" rows follow the poster.
+
 Readings of what the poster leaves open (from the paper):
 
 * "with waiting": new jobs are computed at the last iterate whose index is a multiple

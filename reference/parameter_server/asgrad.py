@@ -41,7 +41,7 @@ on the data of the worker that just finished, not of ``new_idx``; here that is t
 variant ``broken-random-async-finished-workers-data``, which ``asgrad-attribution`` catches.
 Its parameter ``b`` is stored and never used, so the "with waiting" rows follow the poster.
 
-Readings of what the poster leaves open (from the paper):
+Readings of what the poster leaves open:
 
 * "with waiting": new jobs are computed at the last iterate whose index is a multiple
   of b, ``α = b⌊(t+1)/b⌋``; the server still takes a step γ per received gradient,

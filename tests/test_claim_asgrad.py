@@ -48,9 +48,15 @@ def test_the_rate_check_fails_when_the_run_outside_the_conditions_does_not_break
 
 
 def test_the_rate_check_reports_the_fitted_constant_and_the_divergence():
+    """The detail carries the numbers compared: c, the held-out ratio in units of c (<= 2), and the
+    run outside the conditions in units of c (beyond 100, or ∞ if it overflowed)."""
+    import re
     passed, detail = a1.check_rate_on_runs("quick")
     assert passed, detail
-    assert "fitted" in detail and "c;" in detail or detail.endswith("c")
+    c = float(re.search(r"^c = ([0-9.e+-]+) fitted", detail).group(1))
+    held = float(re.search(r"largest ratio [0-9.e+-]+ = ([0-9.]+)c", detail).group(1))
+    outside = re.search(r": ([0-9.e+]+|∞)c?$", detail).group(1)
+    assert 0 < c and held <= 2 and (outside == "∞" or float(outside) > 100), detail
 
 
 def test_predicate_against_the_formula():

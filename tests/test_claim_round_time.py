@@ -69,7 +69,7 @@ def test_round_times_read_off_the_annotations():
 
 
 @pytest.mark.parametrize("bad", ["quick!", None])
-def test_bad_budget_is_a_failed_check_not_a_traceback(bad):
+def test_a_bad_budget_is_an_input_error(bad):
     from asyncproof.reference.errors import InputError
     with pytest.raises(InputError):
         rt.check_algebra(bad)

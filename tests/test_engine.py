@@ -212,3 +212,31 @@ def test_read_of_unknown_register_is_a_clear_error():
         yield Read("nope")
     with pytest.raises(InputError, match="register 'nope' does not exist"):
         run(System([ProcessSpec(bad)]), RoundRobin())
+
+
+def test_stop_ends_running_jobs_and_frees_the_timed_workers():
+    """``Stop``: a running job never finishes and is reported stopped; a job whose result already
+    arrived is not (its result stays receivable); the timed adversary frees the stopped worker at
+    once, so its next job starts at the time of the stop, not when the stopped one would have ended."""
+    from asyncproof.reference.adversaries import Timed
+    from asyncproof.reference.engine import Stop
+    from asyncproof.reference.timing import Fixed
+
+    def body(ctx):
+        fast = yield Start(Job("w0", "fast", lambda: "fast"))
+        slow = yield Start(Job("w1", "slow", lambda: "slow"))
+        (msg,) = yield Receive(until=lambda ms: len(ms) >= 1, label="first")
+        stopped = yield Stop((fast, slow), label="both")
+        yield Output((msg.payload, stopped))
+        again = yield Start(Job("w1", "again", lambda: "again"))
+        (msg,) = yield Receive(until=lambda ms: len(ms) >= 1, match=lambda m: m.job == again, label="again")
+        yield Output(msg.payload)
+
+    adv = Timed(models={"w0": Fixed(1.0), "w1": Fixed(10.0)})
+    trace = run(System([ProcessSpec(body)]), adv)
+    assert trace.outputs[0][0] == ("fast", [1])             # job #0 had finished: only #1 stopped
+    assert "p0 stop both" in trace.events
+    assert not any(e.startswith("finish #1") for e in trace.events)
+    assert [v for (_, _, k, v) in trace.observations if k == "job_stopped"] == [1]
+    assert trace.outputs[0][1] == "again"
+    assert trace.annotations[len(trace.events) - 1]["time"] == 11.0    # started at 1 (the stop), took 10

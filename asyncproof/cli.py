@@ -57,27 +57,49 @@ def _literal(v: str):
 
 
 class _Progress:
-    """Progress on stderr, shown only once a run has taken more than a couple of seconds.
+    """Progress on stderr from the first second of a run, compile phase included.
 
-    On a terminal one line is rewritten in place; in a log a line is added every 5 s.
+    A background ticker prints what the run is doing once a second on a terminal (one line
+    rewritten in place) and every 5 s in a log; the engine's callback only updates the
+    counts, so a long single event (compiling the kernels on a first run) still shows.
     """
 
-    def __init__(self, label: str, after: float = 2.0):
-        self.label, self.after, self.t0, self.shown, self.last = label, after, time.monotonic(), False, 0.0
+    def __init__(self, label: str, first: float = 1.0):
+        import threading
+        self.label, self.t0, self.shown = label, time.monotonic(), False
         self.tty = sys.stderr.isatty()
+        self.step, self.total, self.phase = 0, 0, "running"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, args=(first,), daemon=True)
+        self._thread.start()
+
+    def compiling(self) -> None:
+        """Say at once, not after a second, that kernels are being compiled (first run only)."""
+        from .reference.kernels import uncached
+        missing = uncached()
+        if missing:
+            self.phase = "compiling kernels (first run only)"
+            print(f"{self.label}: compiling kernels (first run only: {len(missing)} not in numba's cache yet)",
+                  file=sys.stderr, flush=True)
 
     def __call__(self, step: int, total: int) -> None:
-        now = time.monotonic()
-        elapsed = now - self.t0
-        if elapsed < self.after or (not self.tty and now - self.last < 5.0):
-            return
-        self.last = now
-        cap = f" (cap {total})" if total else ""
-        text = f"{self.label}: {step} events{cap}, {elapsed:.0f} s"
-        print(("\r" + text) if self.tty else text, end="" if self.tty else "\n", file=sys.stderr, flush=True)
-        self.shown = True
+        self.step, self.total, self.phase = step, total, "running"
+
+    def _tick(self, first: float) -> None:
+        wait = first
+        while not self._stop.wait(wait):
+            elapsed = time.monotonic() - self.t0
+            cap = f" of at most {self.total}" if self.total else ""
+            text = (f"{self.label}: {self.phase}, {self.step} events{cap}, {elapsed:.0f} s"
+                    if self.step else f"{self.label}: {self.phase}, {elapsed:.0f} s")
+            print(("\r" + text + "\033[K") if self.tty else text, end="" if self.tty else "\n",
+                  file=sys.stderr, flush=True)
+            self.shown = True
+            wait = 1.0 if self.tty else 5.0
 
     def done(self) -> None:
+        self._stop.set()
+        self._thread.join()
         if self.shown and self.tty:
             print(file=sys.stderr)
 
@@ -86,7 +108,20 @@ class _Progress:
 # commands
 
 
+def _wrapped(name: str, text: str, width: int) -> None:
+    """``name`` then ``text`` wrapped at word boundaries under a hanging indent (never cut mid-word)."""
+    import textwrap
+    indent = " " * 37
+    first = f"  {name:<34} "
+    if len(first) > len(indent):
+        print(first.rstrip())
+        first = indent
+    print(textwrap.fill(" ".join(text.split()), width=max(width, 60), initial_indent=first,
+                        subsequent_indent=indent, break_long_words=False, break_on_hyphens=False))
+
+
 def cmd_list(args) -> int:
+    import shutil
     from .reference.adversaries import ADVERSARY_HELP
     from .reference.problems import PROBLEM_HELP
     from .reference.registry import algorithms
@@ -94,24 +129,29 @@ def cmd_list(args) -> int:
     from .properties import guarantees
     from .proofs.registry import all_claims as claims
 
+    width = shutil.get_terminal_size((100, 24)).columns - 1
     print("algorithms:")
     for a in algorithms(include_broken=args.broken):
-        print(f"  {a.name:<34} {a.summary}")
-        print(f"  {'':<34} [{a.source}]; params: " +
-              ", ".join(f"{p.name}={p.default}" for p in a.params.values()))
+        _wrapped(a.name, a.summary, width)
+        _wrapped("", f"[{a.source}]; params: " + ", ".join(_param_text(p) for p in a.params.values()), width)
     print("problems:")
     for name, text in sorted(PROBLEM_HELP.items()):
-        print(f"  {name:<34} {text}")
+        _wrapped(name, text, width)
     print("adversaries:")
     for name, text in sorted(ADVERSARY_HELP.items()):
-        print(f"  {name:<34} {text}")
+        _wrapped(name, text, width)
     print("properties:")
     for g in guarantees():
-        print(f"  {g.name:<34} {g.statement} [{', '.join(g.algorithms)}]")
+        _wrapped(g.name, f"{g.statement} [{', '.join(g.algorithms)}]", width)
     print("claims:")
     for c in claims():
-        print(f"  {c.id:<34} {c.statement.splitlines()[0][:100]}")
+        _wrapped(c.id, c.statement.split("\n\n")[0], width)
     return EXIT_OK
+
+
+def _param_text(p) -> str:
+    describe = getattr(p, "describe", None)
+    return describe() if describe is not None else f"{p.name}={p.default}"
 
 
 def _problem_arg(args) -> dict | None:
@@ -122,32 +162,71 @@ def _problem_arg(args) -> dict | None:
     return {"name": name, "params": {k: _literal(v) for k, v in _kv(args.problem_param, "problem parameter").items()}}
 
 
-def _print_metrics(metrics: dict) -> None:
+def divergence_text(trace) -> str:
+    """'diverged at iteration k (|x| = inf, step s, p0)' for a run whose iterate stopped being finite, else ''.
+
+    A divergence is a finding, not bad input: the run's exit status stays 0, its metrics are those of
+    the last finite iterate, and its schedule (``--save``) replays to the same divergence."""
+    d = getattr(trace, "divergence", None) if trace is not None else None
+    return d.describe() if d is not None else ""
+
+
+_SHOWN_ELSEWHERE = ("steps", "stopped")     # printed as "engine events" with their names
+
+
+def _print_metrics(metrics: dict, width: int = 14) -> None:
     for k, v in metrics.items():
+        if k in _SHOWN_ELSEWHERE:
+            continue
         if isinstance(v, float):
-            print(f"  {k:<12} {v:.10g}")
-        elif isinstance(v, list):
-            print(f"  {k:<12} [{', '.join(f'{x:.10g}' for x in v)}]")
+            print(f"  {k:<{width}} {v:.10g}")
+        elif isinstance(v, list) and all(isinstance(x, (int, float)) for x in v):
+            print(f"  {k:<{width}} [{', '.join(f'{x:.10g}' for x in v)}]")
         else:
-            print(f"  {k:<12} {v}")
+            print(f"  {k:<{width}} {v}")
+
+
+def _print_run(res, adversary: str) -> None:
+    print(f"{res.schedule.algorithm} on {res.problem.spec()['name']} (d = {res.problem.d}, m = {res.problem.m}), "
+          f"adversary {adversary}, seed {res.schedule.seed}")
+    width = max([14] + [len(k) for k in res.metrics])
+    if "T" in res.params:
+        print(f"  {'iterations':<{width}} T = {res.params['T']}")
+    _print_metrics(res.metrics, width)
+    print(f"  {'engine events':<{width}} {len(res.trace.events)} ({res.trace.stopped})")
+    if res.trace.stopped == "max_steps":
+        print(f"stopped after {len(res.trace.events)} engine events, the bound for this run "
+              f"(--max-events, or the algorithm's own bound for its parameters): the algorithm had not finished")
+    text = divergence_text(res.trace)
+    if text:
+        print(text)
 
 
 def cmd_run(args) -> int:
-    from .reference.schedule import run_algorithm
+    from .reference.schedule import check_output_path, run_algorithm
     from . import properties  # noqa: F401  (broken variants can be run by name)
 
+    # every output path is checked before any work: a run of minutes must not end in "cannot write"
+    if args.save:
+        check_output_path(args.save, "--save file")
+    if args.plot:
+        from .plots import check_plot_path
+        check_plot_path(args.plot)
     params = _kv(args.param, "parameter")
-    if args.steps is not None:
-        params["T"] = str(args.steps)
+    if args.iterations is not None:
+        if "T" in params:
+            from .reference.errors import InputError
+            raise InputError("give the iterations once: --iterations or --param T=..., not both")
+        params["T"] = str(args.iterations)
     model = {k: _literal(v) for k, v in _kv(args.model, "model").items()} or None
     prog = _Progress(f"running {args.algorithm}")
-    res = run_algorithm(args.algorithm, problem=_problem_arg(args), params=params, seed=args.seed,
-                        adversary=args.adversary, model=model, max_steps=args.max_events, progress=prog)
-    prog.done()
-    print(f"{args.algorithm} on {res.problem.spec()['name']} (d = {res.problem.d}, m = {res.problem.m}), "
-          f"adversary {args.adversary}, seed {args.seed}")
-    _print_metrics(res.metrics)
-    print(f"  {'events':<12} {len(res.trace.events)} ({res.trace.stopped})")
+    try:
+        prog.compiling()
+        res = run_algorithm(args.algorithm, problem=_problem_arg(args), params=params, seed=args.seed,
+                            adversary=args.adversary, model=model, max_steps=args.max_events, progress=prog)
+    finally:
+        prog.done()
+    _print_run(res, args.adversary)
     print(f"digest {res.trace.digest}")
     if args.save:
         print(f"saved schedule to {res.schedule.save(args.save)}")
@@ -157,18 +236,40 @@ def cmd_run(args) -> int:
     return EXIT_OK
 
 
+def _check_property(sched, where: str) -> None:
+    """A counterexample's property must be one this version knows, or re-checking it is impossible."""
+    from .reference.errors import InputError
+    from .properties.guarantees import get_guarantee
+    if sched.property:
+        try:
+            get_guarantee(sched.property["name"].split(".")[0])
+        except InputError:
+            raise InputError(f"{where}: field 'property.name': {sched.property['name']!r} is not a property "
+                             f"of this asyncproof (see 'asyncproof list')") from None
+
+
 def cmd_replay(args) -> int:
-    from .reference.schedule import load_schedule, prepare, replay, RunResult
+    from .reference.schedule import check_output_path, load_schedule, prepare, replay, RunResult
     from . import properties  # noqa: F401
     from .properties import recheck
 
+    if args.plot:
+        from .plots import check_plot_path
+        check_plot_path(args.plot)
     status = EXIT_OK
-    schedules = [(f, load_schedule(f)) for f in args.files]     # all validated before any replay
+    schedules = []
+    for f in args.files:                                          # all validated before any replay
+        sched = load_schedule(f)
+        _check_property(sched, f"schedule file {str(f)!r}")
+        if args.write_digest:
+            check_output_path(f, "schedule file")
+        schedules.append((f, sched))
     for path, sched in schedules:
         prefix = f"{path}: " if len(schedules) > 1 else ""
         prog = _Progress(f"replaying {path}")
         raised = (sched.property or {}).get("raised")
         try:
+            prog.compiling()
             rep = replay(sched, progress=prog)
         except Exception as e:
             prog.done()
@@ -187,7 +288,17 @@ def cmd_replay(args) -> int:
             print(f"{prefix}{rep.report()}")
             status = EXIT_VIOLATION
             continue
-        print(f"{prefix}reproduced {rep.digest}")
+        print(f"{prefix}{rep.report()}")
+        if args.write_digest:
+            if sched.digest:
+                print(f"{prefix}the file already holds this digest; left as it is")
+            else:
+                sched.digest, sched.stopped = rep.digest, rep.trace.stopped
+                sched.save(path)
+                print(f"{prefix}wrote digest {rep.digest} and stopped '{rep.trace.stopped}' into {path}")
+        text = divergence_text(rep.trace)
+        if text:
+            print(f"{prefix}{text}")
         if sched.property:
             still, msg = recheck(sched)
             print(f"{prefix}property {sched.property['name']}: "
@@ -199,6 +310,32 @@ def cmd_replay(args) -> int:
             alg, params, problem = prepare(sched.algorithm, sched.problem, sched.params, sched.seed)
             print(f"saved plot to {run_figure(RunResult(rep.trace, sched, problem, params, rep.metrics or {}), args.plot)}")
     return status
+
+
+def cmd_events(args) -> int:
+    from .reference.event_names import EXPLORING, GENERIC, event_templates
+    from . import properties  # noqa: F401  (broken variants too)
+
+    params = _kv(args.param, "parameter")
+    adversaries = args.adversary or list(EXPLORING)
+    prog = _Progress(f"running {args.algorithm} under {len(adversaries)} adversaries")
+    try:
+        prog.compiling()
+        templates = event_templates(args.algorithm, params=params, problem=_problem_arg(args), seed=args.seed,
+                                    adversaries=adversaries)
+    finally:
+        prog.done()
+    print(f"event names of {args.algorithm} (numbers shown as N), from runs under {', '.join(adversaries)}:")
+    w = max(len(t.template) for t in templates)
+    print(f"  {'kind':<8} {'template':<{w}}  {'count':>6}  first seen")
+    for t in templates:
+        print(f"  {t.kind:<8} {t.template:<{w}}  {t.count:>6}  {t.example}")
+    print("with a model that allows them, every algorithm may also see:")
+    for kind, t, why in GENERIC:
+        print(f"  {kind:<8} {t:<{w}}  {'':>6}  {why}")
+    print("a schedule file lists such names in 'events' (docs/schedule-format.md); "
+          "'asyncproof run ... --save FILE' writes one to start from")
+    return EXIT_OK
 
 
 def _print_trace(trace) -> None:
@@ -225,7 +362,9 @@ def _short(v) -> str:
 
 def cmd_verify(args) -> int:
     from .properties import verify
+    from .reference.schedule import check_output_dir
 
+    check_output_dir(args.failures, "--failures directory")      # before any work, not after a violation
     t0 = time.monotonic()
     report = verify(args.algorithms or None, budget=args.budget, failures=args.failures,
                     fresh_process=not args.no_fresh,
@@ -270,7 +409,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Verification-focused reference implementation of asynchronous distributed SGD: "
                     "run algorithms under adversarial schedules, replay them, check their guarantees, "
                     "and check the papers' claims.",
-        epilog="exit status: 0 ok, 1 a property violated or a replay diverged, 2 bad input")
+        epilog="exit status: 0 ok (a run whose iterates diverge is a result: exit 0, and the output says "
+               "where), 1 a property violated or a replay diverged from its schedule, 2 bad input")
     p.add_argument("--version", action="version", version=f"asyncproof {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -289,22 +429,43 @@ def build_parser() -> argparse.ArgumentParser:
                    help="adversary, e.g. roundrobin, random:seed=3, pct:d=3, delay:tau=4, "
                         "timed:model=exp,c=1,lam=0.5 (default: roundrobin)")
     s.add_argument("--seed", metavar="S", type=int, default=0, help="seed of every random draw (default 0)")
-    s.add_argument("--steps", metavar="N", type=int, help="iterations T of the algorithm (same as --param T=N)")
-    s.add_argument("--max-events", metavar="K", type=int, help="stop after K scheduler events")
+    s.add_argument("--iterations", "-T", metavar="T", type=int,
+                   help="iterations T of the algorithm (same as --param T=...); the engine takes several "
+                        "events per iteration")
+    s.add_argument("--steps", dest="iterations", type=int, help=argparse.SUPPRESS)   # the old name
+    s.add_argument("--max-events", metavar="K", type=int,
+                   help="stop after K engine events (default: the algorithm's bound for its parameters)")
     s.add_argument("--param", metavar="K=V", action="append", help="algorithm parameter (repeatable)")
     s.add_argument("--model", metavar="K=V", action="append",
                    help="model constraints, e.g. f=1,majority=true,tau=3,fairness=10")
-    s.add_argument("--save", metavar="FILE", help="write the schedule (JSON v1) to FILE")
+    s.add_argument("--save", metavar="FILE", help="write the schedule (JSON v1) to FILE (atomically)")
     s.add_argument("--plot", metavar="FILE.png", help="draw the space-time diagram and loss curve")
     s.set_defaults(fn=cmd_run)
 
     s = sub.add_parser("replay", help="replay saved schedules step by step",
-                       description="Replay schedule files: print 'reproduced <digest>' (exit 0), or where the "
-                                   "run diverged (exit 1); a counterexample's property is re-checked.")
-    s.add_argument("files", metavar="FILE", nargs="+", help="schedule file(s) written by --save or by verify")
+                       description="Replay schedule files strictly: every recorded event must replay and the run "
+                                   "must end where the file says.  Prints 'reproduced <digest>' (exit 0), or where "
+                                   "the run diverged (exit 1); a file without a digest reports the digest it "
+                                   "reached (exit 0); a counterexample's property is re-checked.")
+    s.add_argument("files", metavar="FILE", nargs="+", help="schedule file(s) written by --save or by verify, "
+                                                             "or by hand (docs/schedule-format.md)")
     s.add_argument("--trace", action="store_true", help="print every event and what it recorded")
     s.add_argument("--plot", metavar="FILE.png", help="draw the replayed schedule")
+    s.add_argument("--write-digest", action="store_true",
+                   help="fill in the digest (and 'stopped') of a file that has none, once it replays to the end")
     s.set_defaults(fn=cmd_replay)
+
+    s = sub.add_parser("events", help="list the event names an algorithm produces (to write schedules by hand)",
+                       description="Run an algorithm under several adversaries and list every event name it "
+                                   "produced, numbers shown as N: the names a schedule file may hold.")
+    s.add_argument("algorithm", metavar="ALG", help="algorithm name (see 'asyncproof list')")
+    s.add_argument("--param", metavar="K=V", action="append", help="algorithm parameter (repeatable)")
+    s.add_argument("--problem", metavar="P", help="problem name (default: the algorithm's)")
+    s.add_argument("--problem-param", metavar="K=V", action="append", help="problem parameter (repeatable)")
+    s.add_argument("--seed", metavar="S", type=int, default=0, help="seed (default 0)")
+    s.add_argument("--adversary", metavar="A", action="append",
+                   help="adversary to run under (repeatable; default: roundrobin, random, pct and timed ones)")
+    s.set_defaults(fn=cmd_events)
 
     s = sub.add_parser("verify", help="check every guarantee (and that broken variants are caught)",
                        description="Run the property suites: a table of each guarantee per algorithm with the "
@@ -313,7 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--budget", choices=["quick", "ci", "deep"], default="quick",
                    help="examples per guarantee: quick (default), ci (derandomized), deep")
     s.add_argument("--failures", metavar="DIR", default="failures",
-                   help="where counterexamples are written (default: failures/)")
+                   help="directory where counterexamples are written (default: failures/; created if missing)")
     s.add_argument("--no-fresh", action="store_true", help="skip the fresh-process replays")
     s.set_defaults(fn=cmd_verify)
 
@@ -347,6 +508,16 @@ def main(argv: list[str] | None = None) -> int:
     except PropertyViolation as e:
         print(str(e), file=sys.stderr)
         return EXIT_VIOLATION
+    except MemoryError as e:
+        # the memory estimate refuses what it foresees; this is the last line for what it did not
+        print(f"asyncproof {args.command}: error: out of memory ({e or 'MemoryError'}); "
+              f"lower the sizes (parameters, problem, --max-events)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # the reader went away (asyncproof list | head): not an error, and no second one at exit
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -278,6 +278,8 @@ def _run_once(alg: str, problem, params: dict, timing: tuple, seed: int, T: int)
         if "not finite" in str(e) or not isinstance(e, InputError):
             raise _Diverged(str(e)) from None
         raise
+    if res.trace.stopped == "diverged":         # the engine ended the run at its first non-finite value
+        raise _Diverged(res.trace.divergence.describe())
     return res
 
 

@@ -198,6 +198,12 @@ def _times(trace, k: int) -> np.ndarray | None:
 # --------------------------------------------------------------------------------------
 
 
+def check_plot_path(path) -> Path:
+    """The plot path checked before any work: its suffix, and that it can be written."""
+    from .reference.schedule import check_output_path
+    return check_output_path(_check_path(path), "plot file")
+
+
 def _check_path(path) -> Path:
     try:
         p = Path(path)
@@ -216,9 +222,12 @@ def _check_trace(trace) -> None:
 
 
 def _save(fig, path: Path) -> Path:
+    import io
+    from .reference.schedule import write_atomically
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, format=path.suffix.lower()[1:], bbox_inches="tight")
-    return path
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=DPI, format=path.suffix.lower()[1:], bbox_inches="tight")
+    return write_atomically(path, buf.getvalue())
 
 
 def _figure(width: float, height: float):
@@ -406,7 +415,10 @@ def _draw_curves(ax, curves: dict[str, tuple[np.ndarray, np.ndarray]], xlabel: s
     allys = np.concatenate(finite_ys) if finite_ys else np.array([])
     # A log scale cannot show f(x_t) <= 0 (e.g. an objective whose minimum is 0, reached exactly).
     if logy and allys.size and (allys > 0).all():
-        ax.set_yscale("log")
+        with np.errstate(over="ignore"):
+            ax.set_yscale("log")
+        if allys.max() > 1e250:    # a diverging run's f(x_t) near 1e308: the axis's margins and ticks
+            ax.set_ylim(float(allys.min()), 1e250)     # would overflow, so the curve leaves at the top
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, which="major", alpha=0.3)
@@ -491,8 +503,17 @@ def _loss_curves(trace, problem, key: str = "x") -> dict[str, tuple[np.ndarray, 
         idx = sorted(set(np.linspace(0, len(xs) - 1, min(MAX_LOSS_POINTS, len(xs))).astype(int).tolist()))
         # Iteration t+1 is the iterate after t updates, matching x_1, x_2, ... of the papers.
         curves[f"p{pid}"] = (np.array([i + 1 for i in idx], dtype=float),
-                             np.array([float(problem.value(np.asarray(xs[i], dtype=np.float64))) for i in idx]))
+                             np.array([_value_or_nan(problem, xs[i]) for i in idx]))
     return curves
+
+
+def _value_or_nan(problem, x) -> float:
+    """f(x), or NaN at a non-finite iterate (a run that diverged: its curve says so)."""
+    x = np.asarray(x, dtype=np.float64)
+    if not np.all(np.isfinite(x)):
+        return math.nan
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(problem.value(x))
 
 
 def received_delays(trace) -> list[int]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from hypothesis import given
+from hypothesis import given, reject
 from hypothesis import strategies as st
 
 from ..reference.errors import InputError, PropertyViolation
@@ -97,6 +97,7 @@ class SearchStats:
     hard: int = 0
     violation: PropertyViolation | None = None
     found_at: int | None = None        # the example at which the first violation was met
+    diverged: int = 0                  # drawn cases whose run diverged: discarded, not checked
 
     @property
     def path(self) -> str | None:
@@ -121,7 +122,16 @@ def run_case(g: Guarantee, case: Case, adversary, capture: FailureCapture, stats
 
     An exception inside the run (an internal assertion, an index out of range) is a violation
     too: the schedule up to the step that raised is saved and replays the exception; so is an
-    exception inside the check (the run left records the check cannot read)."""
+    exception inside the check (the run left records the check cannot read).
+
+    A run that diverged (``trace.stopped == "diverged"``: its iterates overflowed, the engine
+    ended it) is neither a violation nor a passing example: the guarantees are statements
+    about the runs their draws promise (``strategies.step_sizes`` keeps every small problem
+    finite), and their checks read finished runs, so a check of a diverged run would report a
+    bogus violation (no output, a serial reference that overflows).  The case is discarded
+    (Hypothesis ``reject``) and counted in ``stats.diverged``; it cannot make a suite pass
+    unseen: the examples counted and the vacuity check (the hard case met) are over checked
+    runs only, and a search whose every case diverges is reported unsatisfiable by Hypothesis."""
     try:
         result = run_algorithm(case.algorithm, problem=case.problem, params=case.params, seed=case.seed,
                                adversary=adversary, model=case.model)
@@ -134,6 +144,9 @@ def run_case(g: Guarantee, case: Case, adversary, capture: FailureCapture, stats
         capture.fail(sched, crash_message(e, f"the run (step {len(sched.events) - 1}, {sched.events[-1]!r})"
                                           if sched.events else "the run"),
                      {"algorithm_under_test": case.algorithm, "raised": type(e).__name__})
+    if result.trace.stopped == "diverged":
+        stats.diverged += 1
+        reject()
     stats.examples += 1
     if g.hard(result):
         stats.hard += 1

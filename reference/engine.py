@@ -28,6 +28,10 @@ straggler times): :class:`Start` returns a handle at once; the job's result
 arrives in the owner's inbox as a message when the adversary picks its
 ``finish`` event.  The timed adversary picks finishes by simulated compute time.
 
+A run whose values stop being finite (a NaN or ±inf recorded, output, or refused by a
+problem) ends right after that step with ``trace.stopped == "diverged"`` and says where
+in ``trace.divergence`` (:class:`Divergence`; ``docs/engine.md``, "Divergence").
+
 Example: two processes exchange a message under the benign schedule.
 
 >>> def ping(ctx):
@@ -49,6 +53,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
+import re
 import struct
 import time
 from dataclasses import dataclass, field
@@ -57,7 +63,7 @@ from typing import Any, Callable, Generator, Iterable
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, NonFinite
 
 # --------------------------------------------------------------------------------------
 # Atomic actions
@@ -351,6 +357,116 @@ class Model:
 # --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Divergence:
+    """Where a run's values stopped being finite: ``trace.divergence`` of a run that ``stopped == "diverged"``.
+
+    ``step``: the step (index into ``trace.events``) that produced the first non-finite value;
+    it is the run's last step.  ``pid``: the process that recorded (or computed) it.
+    ``key``: the observation key that holds it (``"x"``, ``"mem"``, ``"received"``, ...),
+    ``"output"`` for an :class:`Output`, or the name the problem gave the point
+    (``"x"``) when the problem refused it (``detected == "problem"``).  ``field``: where
+    inside the record (``"gradient"``, ``"3"``; ``""`` for the value itself).
+    ``iteration``: the algorithm's iteration that produced it (see :func:`iteration_of`;
+    ``None`` when the trace does not tell).  ``norm``: the Euclidean norm of the non-finite
+    value (``inf``, or ``nan`` when a coordinate is NaN).  ``detected``: ``"record"`` (an
+    observation), ``"output"`` or ``"problem"`` (a problem's :class:`~.errors.NonFinite`).
+    """
+    step: int
+    pid: int | None
+    key: str
+    iteration: int | None
+    norm: float
+    field: str = ""
+    detected: str = "record"
+
+    def to_json(self) -> dict:
+        return {"step": self.step, "pid": self.pid, "key": self.key, "iteration": self.iteration,
+                "norm": self.norm, "field": self.field, "detected": self.detected}
+
+    def describe(self) -> str:
+        """One line: ``diverged at iteration 12 (|x| = inf, step 47, p0)``."""
+        at = f"iteration {self.iteration}" if self.iteration is not None else f"step {self.step}"
+        name = self.key + (f".{self.field}" if self.field else "")
+        where = f"step {self.step}" + (f", p{self.pid}" if self.pid is not None else "")
+        return f"diverged at {at} (|{name}| = {self.norm:g}, {where})"
+
+
+#: Observation keys whose values may legitimately be non-finite: never read as a divergence.
+#: (A process's return value is whatever it returns; job bookkeeping holds ids.)
+UNCHECKED_KEYS = frozenset({"return", "job_lost", "job_stopped"})
+
+#: The record fields that name an iteration, in order of preference (see :func:`iteration_of`).
+ITERATION_FIELDS = ("k", "t", "r", "round")
+
+
+def first_nonfinite(value, path: str = "") -> tuple[str, float] | None:
+    """``(where, norm)`` of the first non-finite float in ``value``, or ``None`` if all are finite.
+
+    Walks dicts, lists and tuples; looks at float (and complex) arrays and scalars only, so
+    integers, strings, Fractions and other objects never count.  ``where`` is the path
+    inside ``value`` (``"gradient"``, ``"3"``, ``""`` for the value itself), ``norm`` the
+    Euclidean norm of the array (the absolute value of the scalar) that holds it."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "fc" and not np.isfinite(value).all():
+            with np.errstate(over="ignore", invalid="ignore"):
+                return path, float(np.linalg.norm(value))
+        return None
+    if isinstance(value, (float, np.floating)):
+        return None if math.isfinite(value) else (path, abs(float(value)))
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return None
+    for k, v in items:
+        if isinstance(v, (np.ndarray, float, np.floating, dict, list, tuple)):
+            hit = first_nonfinite(v, f"{path}.{k}" if path else str(k))
+            if hit is not None:
+                return hit
+    return None
+
+
+def _label(value) -> int | None:
+    """The iteration a record names: a dict's ``k``/``t``/``r``/``round`` field, or the ``k`` of an
+    operation record ``(op, k, ...)`` (HOGWILD!'s memory operations)."""
+    def whole(v):
+        return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+    if isinstance(value, dict):
+        for f in ITERATION_FIELDS:
+            if whole(value.get(f)):
+                return int(value[f])
+    elif isinstance(value, tuple) and len(value) >= 2 and isinstance(value[0], str) and whole(value[1]):
+        return int(value[1])
+    return None
+
+
+_NAMED_ITERATION = re.compile(r"(?:^|[\s(])(?:[kt]=|round )(\d+)\b")
+
+
+def iteration_of(key: str, value, earlier_x: int | None, earlier_same: int) -> int | None:
+    """The iteration a non-finite record belongs to (``Divergence.iteration``).
+
+    * an iterate ``"x"``: the number of earlier ``"x"`` records of its process, so ``k`` when
+      ``x_{k+1}`` (the result of iteration ``k``, counted from 0) is the first non-finite
+      iterate: SGD's and mini-batch SGD's ``t``, a parameter server's update ``t`` (Rennala's
+      and Malenia's round ``k``, FedBuff's published version), a SimuParallelSGD node's ``t``;
+    * any other record of a process that records iterates (a received gradient, an update's
+      summary): the number of its ``"x"`` records so far, the iteration in progress;
+    * a record of a process without iterates: the iteration it names (a ``k``, ``t``, ``r`` or
+      ``round`` field: the round of an agreement message, the sample ``t`` of CYCLADES; the
+      ``k`` of a HOGWILD! memory operation ``(op, k, v, x_v)``: the sample ``k``);
+    * otherwise the number of earlier records of the same key by the same process.
+    """
+    if key == "x":
+        return earlier_same
+    if earlier_x:
+        return earlier_x
+    label = _label(value)
+    return label if label is not None else earlier_same
+
+
 @dataclass
 class Trace:
     """Everything a run produced: the schedule, observations, outputs and a stable digest."""
@@ -359,7 +475,7 @@ class Trace:
     observations: list[tuple[int, int, str, Any]] = field(default_factory=list)
     outputs: dict[int, list] = field(default_factory=dict)
     registers: dict[str, Any] = field(default_factory=dict)
-    stopped: str = ""                     # "quiescent" | "max_steps"
+    stopped: str = ""                     # "quiescent" | "max_steps" | "diverged"
     crashed: list[int] = field(default_factory=list)
     enabled_counts: list[int] = field(default_factory=list)   # how many events the adversary chose from
     choices: list[int] = field(default_factory=list)          # the index it chose
@@ -369,6 +485,7 @@ class Trace:
     links: list[tuple[int, int, str, str, str]] = field(default_factory=list)
     # (from step, to step, from lane, to lane, "message" | "job" | "result") for space-time diagrams
     digest: str = ""
+    divergence: Divergence | None = None   # where the run diverged (stopped == "diverged"), else None
 
     def observed(self, key: str, pid: int | None = None) -> list:
         """The values recorded under ``key`` (by ``pid`` if given), in step order."""
@@ -382,7 +499,24 @@ class Trace:
         _feed(h, ("outputs", sorted(self.outputs.items())))
         _feed(h, ("registers", sorted(self.registers.items())))
         _feed(h, ("stopped", self.stopped))
+        if self.divergence is not None:     # only then: the digest of a run that stays finite is unchanged
+            d = self.divergence
+            _feed(h, ("divergence", (d.step, d.pid, d.key, d.iteration, d.norm, d.field, d.detected)))
         return "sha256:" + h.hexdigest()
+
+    def finite_part(self) -> "Trace":
+        """The run as it stood before the step that diverged (``self`` if it did not diverge).
+
+        A shallow copy without the observations of the diverging step and without non-finite
+        outputs; everything else (events, ``stopped``, ``divergence``) is kept.  Metrics of a
+        diverged run are computed on it (``reference/registry.py``, :func:`register`)."""
+        d = self.divergence
+        if d is None:
+            return self
+        part = copy.copy(self)
+        part.observations = [o for o in self.observations if o[0] < d.step]
+        part.outputs = {p: [v for v in vs if first_nonfinite(v) is None] for p, vs in self.outputs.items()}
+        return part
 
 
 def _feed(h, v) -> None:
@@ -465,6 +599,9 @@ class Engine:
         self.crash_count = 0
         self.clock = 0                   # the delay clock: process steps taken so far
         self._since: dict[tuple, int] = {}
+        self._scanned = 0                # observations already checked for non-finite values
+        self._counts: dict[tuple[int, str], int] = {}    # (pid, key) -> records so far
+        self._step_outputs: list[tuple[int, Any]] = []   # outputs of the step being executed
         for p in self.procs:
             self._start(p, self.system.processes[p.pid].body(self.contexts[p.pid]))
 
@@ -674,9 +811,47 @@ class Engine:
             self.nvm[p.pid] = copy.deepcopy(a.state)
         elif isinstance(a, Output):
             self.trace.outputs.setdefault(p.pid, []).append(_frozen(a.value))
+            self._step_outputs.append((p.pid, a.value))
         elif isinstance(a, Local):
             pass
         self._advance(p, result)
+
+    # -- divergence --------------------------------------------------------------------
+    def _divergence(self, ev: Event, refused: NonFinite | None) -> Divergence | None:
+        """Did the step just executed produce a non-finite value?  Scans its new observations
+        (keys in :data:`UNCHECKED_KEYS` aside) and outputs, in the order they were made, and
+        prefers an iterate ``"x"`` among them; a problem's refusal (``refused``) counts too."""
+        found: list[Divergence] = []
+        obs = self.trace.observations
+        for i in range(self._scanned, len(obs)):
+            _, pid, key, value = obs[i]
+            earlier = self._counts.get((pid, key), 0)
+            self._counts[(pid, key)] = earlier + 1
+            if key in UNCHECKED_KEYS:
+                continue
+            hit = first_nonfinite(value)
+            if hit is not None:
+                it = iteration_of(key, value, self._counts.get((pid, "x"), 0) if key != "x" else None, earlier)
+                found.append(Divergence(self.step_index, pid, key, it, hit[1], hit[0]))
+        self._scanned = len(obs)
+        for pid, value in self._step_outputs:
+            earlier = self._counts.get((pid, "output"), 0)
+            self._counts[(pid, "output")] = earlier + 1
+            hit = first_nonfinite(value)
+            if hit is not None:
+                it = iteration_of("output", value, self._counts.get((pid, "x"), 0), earlier)
+                found.append(Divergence(self.step_index, pid, "output", it, hit[1], hit[0], "output"))
+        self._step_outputs = []
+        if found:
+            return next((d for d in found if d.key == "x"), found[0])
+        if refused is None:
+            return None
+        # the safety net: a non-finite point reached a problem without being recorded first
+        pid = ev.pid
+        xs = self._counts.get((pid, "x"), 0)
+        named = _NAMED_ITERATION.search(ev.name)
+        it = xs if xs else int(named.group(1)) if named else None
+        return Divergence(self.step_index, pid, refused.field, it, refused.norm, "", "problem")
 
     def _register(self, name: str):
         if name not in self.registers:
@@ -710,8 +885,20 @@ class Engine:
             self.trace.choices.append(int(i))
             if note:
                 self.trace.annotations[self.step_index] = dict(note)
-            self.execute(ev)
+            # Overflow is detected explicitly (a non-finite value recorded or output, or refused by
+            # a problem), so numpy's warnings about it are silenced, not shown to the user.
+            refused = None
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                try:
+                    self.execute(ev)
+                except NonFinite as e:       # a problem refused a non-finite point: the run diverged
+                    refused = e
+            divergence = self._divergence(ev, refused)
             self.step_index += 1
+            if divergence is not None:
+                self.trace.stopped = "diverged"
+                self.trace.divergence = divergence
+                break
             if progress is not None:
                 now = time.monotonic()
                 if now - last >= 0.5:

@@ -18,6 +18,36 @@ class InputError(AsyncproofError, ValueError):
     """Bad input: a wrong shape, a NaN, an invalid parameter, an unknown name, a corrupt file."""
 
 
+class NonFinite(InputError):
+    """A point with a NaN or an infinite coordinate, given where a finite point is needed.
+
+    Raised by :meth:`~asyncproof.reference.problems.Problem.check_x` (so by every
+    ``value``/``grad`` of a problem).  Outside a run it is bad input like any other
+    :class:`InputError` (``x0 = [nan]``: one line, exit status 2).  Inside a running
+    engine it means the run diverged: the engine catches it during the step and ends the
+    run with ``trace.stopped == "diverged"`` (``docs/engine.md``, "Divergence").
+
+    Attributes
+    ----------
+    field : str
+        The name of the point (``"x"``, ``"x0"``).
+    index : int
+        The first coordinate that is not finite.
+    value : float
+        Its value (``inf``, ``-inf`` or ``nan``).
+    norm : float
+        The point's Euclidean norm (``inf``, or ``nan`` when a coordinate is NaN).
+    """
+
+    def __init__(self, message: str, field: str = "x", index: int = 0, value: float = float("nan"),
+                 norm: float = float("nan")):
+        super().__init__(message)
+        self.field = field
+        self.index = index
+        self.value = value
+        self.norm = norm
+
+
 class ReplayDivergence(AsyncproofError):
     """A replayed schedule asked for an event that is not enabled at that step.
 

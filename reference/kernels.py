@@ -596,3 +596,16 @@ def simplex_project(y, out):
     for i in range(n):
         d = y[i] - theta
         out[i] = d if d > 0.0 else 0.0
+
+
+def uncached() -> list[str]:
+    """The kernels with no compiled code in numba's on-disk cache yet: a first run compiles them
+    (seconds each), later runs load them.  Empty with ``NUMBA_DISABLE_JIT=1``."""
+    import os
+    out = []
+    for name, fn in sorted(globals().items()):
+        cache = getattr(fn, "_cache", None)
+        index = getattr(getattr(cache, "_cache_file", None), "_index_path", None)
+        if index is not None and not os.path.exists(index):
+            out.append(name)
+    return out

@@ -87,7 +87,7 @@ import numpy as np
 from . import kernels as K
 from .data import (binary_labels, blobs, factor_start, file_digest, graph_cut_data, least_squares_data, load_libsvm,
                    logistic_data, matrix_completion_data, quadratic_noise, simplex_start, sparse_svm_data)
-from .errors import InputError
+from .errors import InputError, NonFinite
 from .registry import Param
 
 
@@ -193,7 +193,8 @@ class Problem:
     # -- validation -----------------------------------------------------------------------
 
     def check_x(self, x, field: str = "x") -> np.ndarray:
-        """``x`` as a C-contiguous float64 array of shape ``(d,)``, all finite; else InputError."""
+        """``x`` as a C-contiguous float64 array of shape ``(d,)``, all finite; else InputError
+        (:class:`~.errors.NonFinite` for a NaN or infinite coordinate)."""
         try:
             a = np.asarray(x, dtype=np.float64)
         except (TypeError, ValueError):
@@ -202,7 +203,11 @@ class Problem:
             raise InputError(f"{field} has shape {a.shape}, expected ({self.d},) for problem {self.name!r}")
         bad = np.flatnonzero(~np.isfinite(a))
         if bad.size:
-            raise InputError(f"{field}[{bad[0]}] = {a[bad[0]]} is not finite")
+            # NonFinite (an InputError): bad input outside a run, divergence inside one (docs/engine.md)
+            with np.errstate(over="ignore", invalid="ignore"):
+                norm = float(np.linalg.norm(a))
+            raise NonFinite(f"{field}[{bad[0]}] = {a[bad[0]]} is not finite", field=field, index=int(bad[0]),
+                            value=float(a[bad[0]]), norm=norm)
         return np.ascontiguousarray(a)
 
     def check_feasible(self, x, field: str = "x") -> np.ndarray:
@@ -1078,10 +1083,17 @@ def _make(name: str, **params) -> Problem:
     size = p["m"] * p.get("d", 0) if "d" in p else p["m"] * p.get("p", 1) * p.get("k", 1)
     if size > _MAX_ENTRIES:
         raise InputError(f"{name}: m = {p['m']} samples make {size} entries, more than the limit {_MAX_ENTRIES}")
+    if name in _DENSE_CURVATURE and p["d"] ** 2 > _MAX_ENTRIES:
+        # L and mu come from the eigenvalues of a d x d matrix (H or the Gram matrix A^T A)
+        raise InputError(f"{name}: d = {p['d']} makes a d x d curvature matrix of {p['d'] ** 2} entries, "
+                         f"more than the limit {_MAX_ENTRIES} (d <= {math.isqrt(_MAX_ENTRIES)})")
     prob, spec = kind.build(**p)
     prob._spec_params = spec
     return prob
 
+
+#: the problems whose constants come from a dense d x d matrix
+_DENSE_CURVATURE = ("quadratic", "least-squares", "logistic")
 
 #: name -> factory ``(**params) -> Problem``
 PROBLEMS: dict[str, Callable[..., Problem]] = {n: (lambda n: lambda **kw: _make(n, **kw))(n) for n in _KINDS}

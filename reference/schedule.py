@@ -37,10 +37,9 @@ from typing import Any
 from .adversaries import Adversary, Replay, RoundRobin, make_adversary
 from .engine import Model, Trace, event_kind, run
 from .errors import InputError, ReplayDivergence
-from .registry import get_algorithm, resolve_params
+from .registry import check_memory, get_algorithm, resolve_params
 
-FORMAT = "asyncproof-schedule"
-VERSION = 1
+from .schedule_schema import FORMAT, VERSION
 
 
 def package_version() -> str:
@@ -70,22 +69,95 @@ class Schedule:
     def to_json(self) -> dict:
         d = {"format": FORMAT, "version": VERSION, "algorithm": self.algorithm, "params": self.params,
              "problem": self.problem, "seed": self.seed, "model": self.model, "adversary": self.adversary,
-             "package_version": self.package_version, "steps": len(self.events), "stopped": self.stopped,
-             "events": self.events, "annotations": {str(k): v for k, v in sorted(self.annotations.items())},
-             "digest": self.digest}
+             "package_version": self.package_version, "steps": len(self.events)}
+        if self.stopped:
+            d["stopped"] = self.stopped
+        d["events"] = self.events
+        d["annotations"] = {str(k): v for k, v in sorted(self.annotations.items())}
+        if self.digest:
+            d["digest"] = self.digest
         if self.property is not None:
             d["property"] = self.property
         return d
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the file atomically (a counterexample is never half on disk)."""
+        """Write the file atomically (a counterexample is never half on disk, and a failed
+        write leaves no temporary file behind)."""
         path = Path(path)
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=1, default=_json_default) + "\n")
-        os.replace(tmp, path)
+        write_atomically(path, json.dumps(self.to_json(), indent=1, default=_json_default) + "\n")
         return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _probe(directory: Path, what: str, path: Path) -> None:
+    """Create and remove a temporary file in ``directory``: the one honest test that it can be written."""
+    import tempfile
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".asyncproof-probe.", dir=directory)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as e:
+        raise InputError(f"{what} {str(path)!r}: cannot write in {str(directory)!r} ({e.strerror})") from None
+
+
+def check_output_path(path: str | os.PathLike, what: str = "output file") -> Path:
+    """Refuse, before any work, a file path that cannot be written: a directory, a missing
+    parent, a parent that is a file, no permission.  One-line InputError."""
+    path = Path(path)
+    if str(path) in ("", "."):
+        raise InputError(f"{what} path is empty")
+    if path.is_dir():
+        raise InputError(f"{what} {str(path)!r} is a directory; give a file name")
+    parent = path.parent
+    if not parent.exists():
+        raise InputError(f"{what} {str(path)!r}: the directory {str(parent)!r} does not exist")
+    if not parent.is_dir():
+        raise InputError(f"{what} {str(path)!r}: {str(parent)!r} is not a directory")
+    _probe(parent, what, path)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise InputError(f"{what} {str(path)!r} exists and is not writable")
+    return path
+
+
+def check_output_dir(path: str | os.PathLike, what: str = "output directory") -> Path:
+    """Create ``path`` if missing and check it can be written, before any work (one-line InputError)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{what} {str(path)!r} exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"{what} {str(path)!r} cannot be created ({e.strerror})") from None
+    _probe(path, what, path)
+    return path
+
+
+def write_atomically(path: str | os.PathLike, data: str | bytes) -> Path:
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``."""
+    import tempfile
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"cannot write {str(path)!r}: it is a directory")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        os.chmod(tmp, 0o666 & ~_umask())          # mkstemp makes 0600; a saved file reads like any other
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
 
 
 def _json_default(o):
@@ -136,6 +208,7 @@ def prepare(algorithm: str, problem=None, params: dict | None = None, seed: int 
     prob = _problem_from(problem if problem is not None else {"name": alg.default_problem})
     if alg.check is not None:
         alg.check(prob, p)
+    check_memory(alg, prob, p)          # refuse, with the estimate, what would not fit: before allocating
     return alg, p, prob
 
 
@@ -174,86 +247,124 @@ def _jsonable(params: dict) -> dict:
 
 @dataclass
 class ReplayResult:
+    """What a replay found.
+
+    ``reproduced``: every recorded event replayed, the run ended where the file says
+    (after ``steps`` events, for the reason ``stopped``) and the digest matches.  A file
+    without a digest (written by hand) has ``checked_digest = False``: ``reproduced``
+    then means the events replayed and the run ended as recorded, and ``digest`` is the
+    one it reached."""
     reproduced: bool
     digest: str
     expected_digest: str
     trace: Trace | None
     divergence: ReplayDivergence | None = None
     metrics: dict | None = None
+    ended: str = ""                     # a run that ended differently from the file: why
+
+    @property
+    def checked_digest(self) -> bool:
+        return bool(self.expected_digest)
 
     def report(self) -> str:
         if self.reproduced:
+            if not self.checked_digest:
+                return f"ran to the end; no digest to compare; digest {self.digest}"
             return f"reproduced {self.digest}"
         if self.divergence is not None:
             return str(self.divergence)
+        if self.ended:
+            return self.ended
         n = len(self.trace.events) if self.trace else 0
-        return (f"diverged after {n} steps: every event replayed, but the run "
-                f"{'stopped' if self.trace and self.trace.stopped == 'quiescent' else 'could go on'} "
-                f"and its digest {self.digest} differs from the recorded {self.expected_digest}")
+        return (f"diverged after {n} steps: every event replayed and the run ended as recorded "
+                f"({self.trace.stopped if self.trace else '?'}), but its digest {self.digest} differs "
+                f"from the recorded {self.expected_digest}")
 
 
 def replay(schedule: Schedule, progress=None) -> ReplayResult:
-    """Rebuild the run of ``schedule`` and replay its events by name."""
+    """Rebuild the run of ``schedule`` and replay its events by name, strictly.
+
+    Every recorded event must be replayed: a run that ends (nothing enabled) before the
+    schedule's last event diverges at the first event it did not consume.  The run must
+    also end for the recorded reason (``stopped``): a schedule cut short of a quiescent
+    run replays all its events but ends at ``max_steps``, which is a divergence."""
     alg, p, prob = prepare(schedule.algorithm, schedule.problem, schedule.params, schedule.seed)
     mdl = Model.from_json(schedule.model)
     system = alg.build(prob, p, schedule.seed)
     adv = Replay(list(schedule.events), dict(schedule.annotations))
     from .engine import Engine
     engine = Engine(system, adv, mdl)
+    n = len(schedule.events)
     try:
-        trace = engine.run(max_steps=len(schedule.events), progress=progress)
+        trace = engine.run(max_steps=n, progress=progress)
     except ReplayDivergence as d:
         return ReplayResult(False, "", schedule.digest, engine.trace, divergence=d)
-    ok = trace.digest == schedule.digest
-    return ReplayResult(ok, trace.digest, schedule.digest, trace, metrics=alg.metrics(trace, prob, p))
-
-
-_REQUIRED = ("algorithm", "params", "problem", "seed", "model", "events", "digest")
+    if len(trace.events) < n:
+        k = len(trace.events)
+        d = ReplayDivergence(k, schedule.events[k], [],
+                             f"the run had ended ({trace.stopped}) after {k} events, "
+                             f"and the schedule holds {n - k} more")
+        return ReplayResult(False, trace.digest, schedule.digest, trace, divergence=d)
+    metrics = alg.metrics(trace, prob, p)
+    if schedule.stopped and trace.stopped != schedule.stopped:
+        why = {"max_steps": "could go on", "quiescent": "had nothing left to do"}.get(trace.stopped, trace.stopped)
+        ended = (f"diverged at the end: all {n} events replayed, but then the run {why} ({trace.stopped}) "
+                 f"where the schedule says it {schedule.stopped}")
+        return ReplayResult(False, trace.digest, schedule.digest, trace, metrics=metrics, ended=ended)
+    ok = trace.digest == schedule.digest if schedule.digest else True
+    return ReplayResult(ok, trace.digest, schedule.digest, trace, metrics=metrics)
 
 
 def load_schedule(path: str | os.PathLike) -> Schedule:
-    """Read and validate a schedule file; every defect is a one-line :class:`InputError`."""
+    """Read and validate a schedule file; every defect is a one-line :class:`InputError`.
+
+    The text is bounded and parsed, checked against the declared schema
+    (:data:`~asyncproof.reference.schedule_schema.SCHEMA`), then for meaning
+    (:func:`schedule_from_json`)."""
+    from .schedule_schema import MAX_FILE_BYTES, parse_text
     path = Path(path)
     try:
+        if path.is_dir():
+            raise InputError(f"schedule file {str(path)!r} is a directory")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"schedule file {str(path)!r} is {size} bytes; a schedule file is at most {MAX_FILE_BYTES}")
         text = path.read_text()
     except FileNotFoundError:
         raise InputError(f"schedule file {str(path)!r} does not exist") from None
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"schedule file {str(path)!r} cannot be read: {e}") from None
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(f"schedule file {str(path)!r} is not valid JSON (truncated or corrupt?): "
-                         f"{e.msg} at line {e.lineno} column {e.colno}") from None
-    return schedule_from_json(d, str(path))
+    where = f"schedule file {str(path)!r}"
+    return schedule_from_json(parse_text(text, where), where)
 
 
 def schedule_from_json(d: Any, where: str = "schedule") -> Schedule:
-    if not isinstance(d, dict) or d.get("format") != FORMAT:
-        raise InputError(f"{where} is not an asyncproof schedule (expected \"format\": \"{FORMAT}\")")
-    if d.get("version") != VERSION:
-        raise InputError(f"{where} has schedule format version {d.get('version')!r}; "
-                         f"this asyncproof ({package_version()}) reads version {VERSION}")
-    missing = [k for k in _REQUIRED if k not in d]
-    if missing:
-        raise InputError(f"{where} lacks field(s) {missing} (truncated or hand-edited?)")
+    """A :class:`Schedule` from a parsed file: the schema first, then what it means."""
+    from .schedule_schema import validate
+    validate(d, where)
     events = d["events"]
-    if not isinstance(events, list):
-        raise InputError(f"{where}: 'events' must be a list of event names")
     for i, e in enumerate(events):
-        if not isinstance(e, str) or event_kind(e) is None:
-            raise InputError(f"{where}: event {i} {e!r} is not an event name "
+        if event_kind(e) is None:
+            raise InputError(f"{where}: field 'events[{i}]': {e[:80]!r} is not an event name "
                              f"(expected 'pN <action>', 'deliver #K ...', 'finish #K ...', 'crash pN' or 'recover pN')")
-    if "steps" in d and (isinstance(d["steps"], bool) or not isinstance(d["steps"], int)):
-        raise InputError(f"{where}: 'steps' must be an integer, got {d['steps']!r}")
-    ann = d.get("annotations", {})
-    if not isinstance(ann, dict) or not all(str(k).isdigit() and isinstance(v, dict) for k, v in ann.items()):
-        raise InputError(f"{where}: 'annotations' must map step numbers to objects")
-    if not isinstance(d["digest"], str) or not d["digest"].startswith("sha256:"):
-        raise InputError(f"{where}: 'digest' must be a 'sha256:...' string, got {d['digest']!r}")
-    sched = Schedule(algorithm=d["algorithm"], params=d["params"], problem=d["problem"], seed=d["seed"],
-                     model=d["model"], events=events, annotations={int(k): v for k, v in ann.items()},
-                     adversary=d.get("adversary", {"name": "unknown"}), digest=d["digest"],
+    if "steps" in d and d["steps"] != len(events):
+        raise InputError(f"{where}: field 'steps' is {d['steps']} but the file holds {len(events)} events "
+                         f"(truncated, doubled or hand-edited?)")
+    ann = {int(k): v for k, v in d.get("annotations", {}).items()}
+    late = sorted(k for k in ann if k >= len(events))
+    if late:
+        raise InputError(f"{where}: field 'annotations' annotates step {late[0]}, "
+                         f"but the file holds only {len(events)} events")
+    alg_name = d["algorithm"]
+    problem = d.get("problem")
+    if problem is None:
+        try:
+            problem = {"name": get_algorithm(alg_name).default_problem}
+        except InputError as e:
+            raise InputError(f"{where}: {e}") from None
+    sched = Schedule(algorithm=alg_name, params=d.get("params", {}), problem=problem, seed=d.get("seed", 0),
+                     model=d.get("model", {}), events=events, annotations=ann,
+                     adversary=d.get("adversary", {"name": "unknown"}), digest=d.get("digest") or "",
                      stopped=d.get("stopped", ""), package_version=d.get("package_version", "?"),
                      property=d.get("property"))
     # Resolve everything now, so a schedule of another algorithm or with foreign parameters

@@ -82,6 +82,7 @@ def test_one_event_removed_exits_1_with_the_step(capsys, tmp_path):
     assert cli(capsys, "run", "minibatch-sgd", "--steps", "3", "--save", str(f))[0] == 0
     d = json.loads(f.read_text())
     first = d["events"].pop(0)
+    d["steps"] -= 1
     f.write_text(json.dumps(d))
     code, out, _ = cli(capsys, "replay", str(f))
     assert code == 1 and "diverged at step 0" in out

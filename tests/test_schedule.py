@@ -38,6 +38,7 @@ def test_removing_one_event_reports_the_divergence_step(saved, tmp_path):
     d = json.loads(path.read_text())
     k = next(i for i, e in enumerate(d["events"]) if e.startswith("finish"))
     del d["events"][k]
+    d["steps"] -= 1                     # a consistent hand edit: otherwise the file is refused as bad input
     cut = tmp_path / "cut.json"
     cut.write_text(json.dumps(d))
     rep = replay(load_schedule(cut))
@@ -54,6 +55,7 @@ def test_removing_the_first_event_diverges_at_step_0(saved, tmp_path):
     res, path = saved
     d = json.loads(path.read_text())
     del d["events"][0]
+    d["steps"] -= 1
     cut = tmp_path / "cut.json"
     cut.write_text(json.dumps(d))
     rep = replay(load_schedule(cut))
@@ -66,8 +68,34 @@ def test_truncating_the_event_list_at_the_end_is_not_reproduced(saved, tmp_path)
     d["events"] = d["events"][:-1]
     p = tmp_path / "short.json"
     p.write_text(json.dumps(d))
+    with pytest.raises(InputError, match="field 'steps' is 29 but the file holds 28 events"):
+        load_schedule(p)                                  # inconsistent with its own count: bad input
+    d["steps"] -= 1
+    p.write_text(json.dumps(d))
+    rep = replay(load_schedule(p))                        # consistent, but the run does not end there
+    assert not rep.reproduced and rep.divergence is None
+    assert "all 28 events replayed, but then the run could go on (max_steps) where the schedule says it quiescent" \
+        in rep.report()
+    del d["stopped"], d["digest"]                         # nothing left to say where it ends: a prefix
+    p.write_text(json.dumps(d))
     rep = replay(load_schedule(p))
-    assert not rep.reproduced and "differs" in rep.report()
+    assert rep.reproduced and not rep.checked_digest and rep.report().startswith("ran to the end; no digest")
+
+
+@pytest.mark.parametrize("extra", [["p7 write zzz", "crash p9"], "double"])
+def test_events_after_the_run_ended_are_a_divergence(saved, tmp_path, extra):
+    res, path = saved
+    d = json.loads(path.read_text())
+    n = len(d["events"])
+    d["events"] = d["events"] + (d["events"] if extra == "double" else extra)
+    d["steps"] = len(d["events"])
+    p = tmp_path / "long.json"
+    p.write_text(json.dumps(d))
+    rep = replay(load_schedule(p))
+    assert not rep.reproduced and rep.divergence.step == n and rep.divergence.enabled == []
+    assert rep.divergence.expected == d["events"][n]
+    assert f"the run had ended (quiescent) after {n} events, and the schedule holds {len(d['events']) - n} more" \
+        in rep.report()
 
 
 def test_prefix_then_another_adversary(saved):
@@ -88,11 +116,11 @@ def test_prefix_then_another_adversary(saved):
     (lambda d: {**d, "algorithm": "no-such-alg"}, "unknown algorithm 'no-such-alg'"),
     (lambda d: {**d, "algorithm": "sgd"}, "are not parameters of sgd"),
     (lambda d: {**d, "params": {**d["params"], "gamma": -1}}, "gamma (step size) must be > 0"),
-    (lambda d: {**d, "events": d["events"][:3] + ["jump p3"] + d["events"][3:]}, "event 3 'jump p3' is not an event"),
-    (lambda d: {**d, "events": "p0 output"}, "'events' must be a list"),
-    (lambda d: {**d, "digest": "md5:00"}, "'digest' must be"),
+    (lambda d: {**d, "events": d["events"][:3] + ["jump p3"] + d["events"][3:]}, "field 'events[3]': 'jump p3' is not an event name"),
+    (lambda d: {**d, "events": "p0 output"}, "field 'events': 'p0 output' is not of type 'array'"),
+    (lambda d: {**d, "digest": "md5:00"}, "field 'digest': 'md5:00' is not a SHA-256 digest"),
     (lambda d: {**d, "problem": {"name": "nope"}}, "unknown problem 'nope'"),
-    (lambda d: {**d, "model": {"f": 1, "bogus": 2}}, "unknown model field"),
+    (lambda d: {**d, "model": {"f": 1, "bogus": 2}}, "field 'model': unknown field 'bogus'"),
     (lambda d: [1, 2, 3], "not an asyncproof schedule"),
 ])
 def test_bad_schedule_files_are_one_line_input_errors(saved, tmp_path, mutate, message):

@@ -72,7 +72,8 @@ import math
 from typing import Callable
 
 from ..engine import Collect, Output, ProcessSpec, Read, System, Write
-from ..registry import Algorithm, Param, at_least, register
+from ..registry import (DICT_BYTES, INT_BYTES, MAX_ROUNDS, Algorithm, Cost, MemoryEstimate, Param, arrays_cost,
+                        bounded_int, events_cost, records_cost, register)
 from .cluster_model import Clusters, Member, agreement_inputs, cluster_params
 from .midextremes import diameter, mid_extremes
 from .provenance import Point, input_point
@@ -214,7 +215,29 @@ def metrics(trace, problem, params):
 
 
 def rounds_param(default: int) -> Param:
-    return Param("T", int, default, "the slide's constant: in-cluster rounds (>= 1)", at_least(1, "T (rounds)"))
+    return bounded_int("T", default, "the slide's constant: in-cluster rounds (>= 1)", 1, MAX_ROUNDS, "T (rounds)")
+
+
+def provenance_bytes(points: int, n: int, rounds: int) -> int:
+    """``points`` values carrying exact weights: n Fractions each, whose numerators and
+    denominators grow by about a bit per MidExtremes (a midpoint halves), ``rounds`` of them."""
+    return points * n * (130 + rounds // 4)
+
+
+def memory(problem, p) -> MemoryEstimate:
+    """T rounds in which each process of a cluster of c writes and collects (c + 1 steps), each
+    write recorded with its value and view; the registers, the processes and their values
+    (with n exact weights each when ``provenance``)."""
+    clusters = Clusters.parse(p["clusters"])
+    T, n, d = p["T"], clusters.n, problem.d
+    steps = sum(c * (c + 1) for c in clusters.sizes)
+    return MemoryEstimate(
+        events_cost(T * steps + 4 * n, f"T = {T} rounds x Σ c(c + 1) = {steps}", ("T", "the clusters")),
+        records_cost(T * n, DICT_BYTES + max(clusters.sizes) * INT_BYTES, f"T = {T} rounds x n = {n} writes",
+                     ("T", "the clusters")),
+        arrays_cost(T * n + 4 * n, d, f"T = {T} rounds x n = {n} values written (d = {d})", ("T",)),
+        Cost(f"n = {n} processes, their registers and values (with exact weights unless provenance=false)",
+             n * 5000 + (provenance_bytes(4 * n, n, T) if p["provenance"] else 0), ("the clusters",)))
 
 
 def check(problem, params) -> None:
@@ -234,4 +257,5 @@ ALGORITHM = register(Algorithm(
     max_steps=lambda p: 4 * Clusters.parse(p["clusters"]).n * (p["T"] + 2) * (Clusters.parse(p["clusters"]).n + 2) + 1000,
     check=check,
     family="agreement",
+    memory=memory,
 ))

@@ -71,7 +71,7 @@ import numpy as np
 
 from ..engine import Model
 from ..errors import InputError
-from ..registry import Param
+from ..registry import MAX_AGREEMENT, Param
 from ..rng import generator
 
 #: the stream of the drawn inputs (distinct from every stream of ``reference.rng``)
@@ -272,14 +272,24 @@ def check_inputs_shape(v) -> str | None:
     return None
 
 
+def _check_processes(v) -> str | None:
+    """``_check_clusters``, and at most MAX_AGREEMENT processes in all."""
+    err = _check_clusters(v)
+    if err is None and Clusters.parse(v).n > MAX_AGREEMENT:
+        return f"clusters must have at most {MAX_AGREEMENT} processes in all, got n = {Clusters.parse(v).n}"
+    return err
+
+
 def cluster_params(default_clusters) -> dict[str, Param]:
+    # sizes (or pids) up to MAX_AGREEMENT, and at most MAX_AGREEMENT processes in all (_check_processes)
     return {
         "clusters": Param("clusters", "list", default_clusters,
-                          "cluster sizes ([2,2,1]) or pid lists ([[0,3],[1,2]]): disjoint, non-empty, covering 0..n-1",
-                          _check_clusters),
+                          f"cluster sizes ([2,2,1]) or pid lists ([[0,3],[1,2]]): disjoint, non-empty, covering "
+                          f"0..n-1, n <= {MAX_AGREEMENT}", _check_processes,
+                          max_len=MAX_AGREEMENT, items=(0, MAX_AGREEMENT), what="clusters (sizes or pids)"),
         "inputs": Param("inputs", "list", None,
                         "one input vector per process (default: x_i uniform in [-1,1]^d, d = the problem's)",
-                        _check_inputs),
+                        _check_inputs, max_len=MAX_AGREEMENT),
         "provenance": Param("provenance", bool, True, "carry exact convex-combination weights (Fractions)"),
     }
 

@@ -89,8 +89,9 @@ from typing import Callable
 
 from ..engine import Broadcast, Checkpoint, Output, ProcessSpec, Receive, Send, System
 from ..errors import InputError
-from ..registry import Algorithm, Param, at_least, register
-from .cluster_agreement import KAPPA_CLUSTER, cluster_agreement, recorded_inputs
+from ..registry import (DICT_BYTES, INT_BYTES, MAX_ROUNDS, Algorithm, Cost, MemoryEstimate, Param, arrays_cost,
+                        bounded_int, events_cost, records_cost, register)
+from .cluster_agreement import KAPPA_CLUSTER, cluster_agreement, provenance_bytes, recorded_inputs
 from .cluster_model import Clusters, Member, agreement_inputs, cluster_params
 from .midextremes import RULES, apply_rule, diameter, resolve_rule, rule_name
 from .provenance import Point, input_point
@@ -400,15 +401,40 @@ def _open_unit(what: str):
 
 PARAMS = {
     **cluster_params([2, 2, 1]),
+    # below (float64's ε)² a contraction of squared diameters is lost in rounding, and ε below
+    # float64's ε is a precision no value can show: R and K stay in the hundreds
     "q": Param("q", float, 0.1, "target contraction: max||y_i-y_j||^2 <= q max||x_i-x_j||^2 (sets R)",
-               _open_unit("q")),
+               _open_unit("q"), lo=1e-30, hi=1.0, hi_open=True),
     "eps": Param("eps", float, 0.25, "in-cluster precision ε (sets K = 1 + ceil(ln ε / ln sqrt(6/7)))",
-                 _open_unit("eps (the in-cluster precision)")),
-    "T": Param("T", int, None, "rounds R (default: derived from q)", at_least(1, "T (the rounds R)")),
-    "K": Param("K", int, None, "in-cluster rounds, the slide's constant (default: from eps)", at_least(1, "K")),
+                 _open_unit("eps (the in-cluster precision)"), lo=1e-15, hi=1.0, hi_open=True,
+                 what="eps (the in-cluster precision)"),
+    "T": bounded_int("T", None, "rounds R (default: derived from q)", 1, MAX_ROUNDS, "T (the rounds R)"),
+    "K": bounded_int("K", None, "in-cluster rounds, the slide's constant (default: from eps)", 1, MAX_ROUNDS),
     "rule": Param("rule", str, "midextremes", f"Aggregate rule: {', '.join(sorted(RULES))} or module:function",
                   _check_rule),
 }
+
+
+def memory(problem, p) -> MemoryEstimate:
+    """R rounds: K in-cluster rounds (c + 1 steps per process of a cluster of c), a broadcast to
+    and receipt from all n (n(n + 4) steps); per round and process K + 4 records with values;
+    a register per process and round, and the values the registers and messages hold (with n
+    exact weights each when ``provenance``)."""
+    c = Clusters.parse(p["clusters"])
+    n, d = c.n, problem.d
+    R, K = resolve(p, n)
+    steps = K * sum(s * (s + 1) for s in c.sizes) + n * (n + 4)
+    lower = ("T (or q)", "K (or eps)", "the clusters")
+    return MemoryEstimate(
+        events_cost(R * steps + 10 * n, f"R = {R} rounds x (K Σ c(c + 1) + n(n + 4)) = {steps}, K = {K}, n = {n}",
+                    lower),
+        records_cost(R * n * (K + 4), DICT_BYTES + n * INT_BYTES // 4, f"R = {R} rounds x n = {n} x (K + 4)",
+                     lower),
+        arrays_cost(R * n * (K + 2), d, f"R = {R} rounds x n = {n} x (K + 2) values (d = {d})", lower),
+        Cost(f"R = {R} rounds x n = {n} registers and n^2 messages", R * n * (300 + 200 * n), ("T (or q)",)),
+        Cost(f"exact weights (provenance=false drops them) of R = {R} rounds x n = {n} values",
+             provenance_bytes(2 * R * n, n, R * (K + 1)) if p["provenance"] else 0, lower),
+        Cost(f"n = {n} processes", n * 5000, ("the clusters",)))
 
 
 def _max_steps(p) -> int:
@@ -430,4 +456,5 @@ ALGORITHM = register(Algorithm(
     max_steps=_max_steps,
     check=check,
     family="agreement",
+    memory=memory,
 ))

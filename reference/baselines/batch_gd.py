@@ -26,7 +26,8 @@ import numpy as np
 
 from ..engine import Job, Output, ProcessSpec, Receive, Start, System
 from ..errors import InputError
-from ..registry import Algorithm, Param, at_least, register
+from ..registry import (INT_BYTES, JOB_BYTES, MAX_WORKERS, Algorithm, Cost, MemoryEstimate, arrays_cost,
+                        bounded_int, events_cost, records_cost, register)
 from ._common import final_metrics, gamma_param, iterations_param, start_point, x0_param
 
 
@@ -76,14 +77,26 @@ def build(problem, params, seed, combine=combine_shard_means):
                   seed=seed)
 
 
+def memory(problem, p) -> MemoryEstimate:
+    """T steps of 2n + 1 events (n starts, n finishes, a receive); per step the arrival order and
+    x_t recorded; the n shard gradients of a step in flight."""
+    T, n, d = p["T"], p["n"], problem.d
+    return MemoryEstimate(
+        events_cost(T * (2 * n + 1) + 1, f"T = {T} steps x (2n + 1), n = {n}", ("T", "n")),
+        arrays_cost(T, d, f"T = {T} iterates x_t (d = {d})", ("T",)),
+        records_cost(2 * T, n * INT_BYTES // 2, f"T = {T} x 2 (x_t, the arrival of n = {n})", ("T", "n")),
+        Cost(f"n = {n} shard jobs in flight", n * (JOB_BYTES + 8 * d), ("n",)))
+
+
 ALGORITHM = register(Algorithm(
     name="batch-gd",
     summary="batch GD: the mean gradient over all samples, computed in n shards",
     source="seed 003 Algorithm 1",
     params={"gamma": gamma_param(), "T": iterations_param(), "x0": x0_param(),
-            "n": Param("n", int, 1, "number of workers (shards), >= 1", at_least(1, "n (workers)"))},
+            "n": bounded_int("n", 1, "number of workers (shards), >= 1", 1, MAX_WORKERS, "n (workers)")},
     build=build,
     metrics=lambda trace, problem, params: final_metrics(trace, problem, 0),
     default_problem="least-squares",
     max_steps=lambda p: p["T"] * (2 * p["n"] + 3) + 10,
+    memory=memory,
 ))

@@ -36,7 +36,8 @@ from functools import partial
 
 from ..engine import Job, Output, ProcessSpec, Receive, Start, System
 from ..errors import InputError
-from ..registry import Algorithm, Param, at_least, register
+from ..registry import (INT_BYTES, JOB_BYTES, MAX_BATCH, MAX_ENTRIES, MAX_ITERATIONS, MAX_WORKERS, Algorithm, Cost,
+                        MemoryEstimate, Param, arrays_cost, bounded_int, events_cost, records_cost, register)
 from ..rng import draw_batch
 from ._common import final_metrics, gamma_param, iterations_param, start_point, x0_param
 
@@ -101,10 +102,22 @@ def check(problem, params) -> None:
 
 
 PARAMS = {"gamma": gamma_param(), "T": iterations_param(), "x0": x0_param(),
-          "b": Param("b", int, 4, "mini-batch size b (M in seed 000), >= 1", at_least(1, "b (mini-batch size)")),
-          "n": Param("n", int, 2, "number of workers (threads) computing the batch, >= 1",
-                     at_least(1, "n (workers)")),
-          "batches": Param("batches", "list", None, "fixed batches, b sample indices each (default: uniform draws)")}
+          "b": bounded_int("b", 4, "mini-batch size b (M in seed 000), >= 1", 1, MAX_BATCH, "b (mini-batch size)"),
+          "n": bounded_int("n", 2, "number of workers (threads) computing the batch, >= 1", 1, MAX_WORKERS,
+                           "n (workers)"),
+          "batches": Param("batches", "list", None, "fixed batches, b sample indices each (default: uniform draws)",
+                           max_len=MAX_ITERATIONS, items=(0, MAX_ENTRIES - 1))}
+
+
+def memory(problem, p) -> MemoryEstimate:
+    """T steps of 2b + 1 events (b starts, b finishes, a receive); per step the arrival order of
+    the b samples and x_t recorded; a step's b jobs and their gradients in flight."""
+    T, b, d = p["T"], p["b"], problem.d
+    return MemoryEstimate(
+        events_cost(T * (2 * b + 1) + 1, f"T = {T} steps x (2b + 1), b = {b}", ("b", "T")),
+        records_cost(T, b * INT_BYTES, f"T = {T} arrival orders of b = {b} samples", ("b", "T")),
+        arrays_cost(T, d, f"T = {T} iterates x_t (d = {d})", ("T",)),
+        Cost(f"b = {b} jobs in flight", b * (JOB_BYTES + 8 * d), ("b",)))
 
 ALGORITHM = register(Algorithm(
     name="minibatch-sgd",
@@ -116,4 +129,5 @@ ALGORITHM = register(Algorithm(
     default_problem="least-squares",
     max_steps=lambda p: p["T"] * (2 * p["b"] + 3) + 10,
     check=check,
+    memory=memory,
 ))

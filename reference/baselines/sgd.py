@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from ..engine import Output, ProcessSpec, System, compute
 from ..errors import InputError
-from ..registry import Algorithm, Param, register
+from ..registry import MAX_ENTRIES, MAX_ITERATIONS, Algorithm, Param, register
 from ..rng import draw_batch
 from ._common import final_metrics, gamma_param, iterations_param, start_point, x0_param
 
@@ -74,7 +74,8 @@ ALGORITHM = register(Algorithm(
     summary="SGD: one sample per step, w ← w − γ ∇f_j(w)",
     source="seed 003 Algorithm 2; seed 000 slide 'Stochastic Gradient Descent'",
     params={"gamma": gamma_param(), "T": iterations_param(), "x0": x0_param(),
-            "order": Param("order", "list", None, "fixed sample order (default: uniform draws)")},
+            "order": Param("order", "list", None, "fixed sample order (default: uniform draws)",
+                           max_len=MAX_ITERATIONS, items=(0, MAX_ENTRIES - 1))},
     build=build,
     metrics=lambda trace, problem, params: final_metrics(trace, problem, 0),
     default_problem="least-squares",

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..engine import Output, ProcessSpec, Receive, Send, System, compute
 from ..errors import InputError
-from ..registry import Algorithm, Param, at_least, register
+from ..registry import MAX_PROCESSES, Algorithm, bounded_int, register
 from ..rng import STREAM_SPLIT, generator
 from ._common import final_metrics, gamma_param, iterations_param, start_point, x0_param
 
@@ -96,7 +96,7 @@ ALGORITHM = register(Algorithm(
     summary="SimuParallelSGD: n nodes run SGD on their own shuffled partition, then average",
     source="seed 003 Algorithm 3 (Zinkevich et al., NIPS 2010)",
     params={"gamma": gamma_param(), "T": iterations_param(), "x0": x0_param(),
-            "n": Param("n", int, 4, "number of nodes, >= 1", at_least(1, "n (nodes)"))},
+            "n": bounded_int("n", 4, "number of nodes, >= 1", 1, MAX_PROCESSES, "n (nodes)")},
     build=build,
     metrics=lambda trace, problem, params: final_metrics(trace, problem, params["n"]),
     default_problem="least-squares",

@@ -69,10 +69,11 @@ from __future__ import annotations
 
 from ..engine import Output, ProcessSpec, Receive, System
 from ..errors import InputError
-from ..registry import Algorithm, Param, at_least, register
+from ..registry import (MAX_BATCH, MAX_ITERATIONS, MAX_JOBS, MAX_WORKERS, Algorithm, Param, bounded_int, records_cost,
+                        register)
 from ..rng import generator
 from ..baselines._common import final_metrics, gamma_param, iterations_param, start_point, x0_param
-from .common import Workers, local_gradient, local_splits
+from .common import Workers, local_gradient, local_splits, server_memory
 
 STREAM_POLICY = 3_000_017   # the random and shuffled policies' draws, keyed by t (or t // n)
 
@@ -222,15 +223,24 @@ def _check(problem, params):
 
 def _params(waiting: bool) -> dict:
     p = {"gamma": gamma_param(), "T": iterations_param(), "x0": x0_param(),
-         "n": Param("n", int, 4, "number of workers, >= 1", at_least(1, "n (workers)")),
+         "n": bounded_int("n", 4, "number of workers, >= 1", 1, MAX_WORKERS, "n (workers)"),
          "zeta": Param("zeta", float, 0.0, "data heterogeneity in [0, 1] (0: i.i.d. split, 1: sorted by label)",
-                       lambda v: None if 0.0 <= v <= 1.0 else f"zeta must be in [0, 1], got {v!r}"),
-         "batch": Param("batch", int, 1, "samples per stochastic gradient, >= 1", at_least(1, "batch")),
-         "C": Param("C", int, None, "jobs in flight: |A_1| initial jobs (i mod n, 0), one assigned per received "
-                    "gradient (default n)", at_least(1, "C (jobs in flight)"))}
-    if waiting:
-        p["b"] = Param("b", int, 2, "waiting: jobs use the iterate b⌊(t+1)/b⌋, b >= 1", at_least(1, "b"))
+                       lambda v: None if 0.0 <= v <= 1.0 else f"zeta must be in [0, 1], got {v!r}", lo=0.0, hi=1.0),
+         "batch": bounded_int("batch", 1, "samples per stochastic gradient, >= 1", 1, MAX_BATCH),
+         "C": bounded_int("C", None, "jobs in flight: |A_1| initial jobs (i mod n, 0), one assigned per received "
+                          "gradient (default n)", 1, MAX_JOBS, "C (jobs in flight)")}
+    if waiting:     # with b > T every job reads x_0: b is meaningful up to T, so it has T's bound
+        p["b"] = bounded_int("b", 2, "waiting: jobs use the iterate b⌊(t+1)/b⌋, b >= 1", 1, MAX_ITERATIONS)
     return p
+
+
+def memory(problem, p):
+    """T received gradients, three events each (a finish, a receive, a start), and the C initial
+    jobs' starts and finishes; per received gradient the iterate x_{t+1} and an assignment."""
+    T, C = p["T"], p["C"] or p["n"]
+    return server_memory(problem, p, events=3 * T + 2 * C, results=T, iterates=T, jobs=C,
+                         why=f"3T + 2C, T = {T}, C = {C}", lower=("T", "C"),
+                         extra=(records_cost(C, 64, f"C = {C} initial assignments", ("C",)),))
 
 
 _NAMES = {"pure": ("pure-async-sgd", "pure asynchronous SGD: the finished worker computes at x_{t+1}"),
@@ -255,4 +265,5 @@ for _policy, (_name, _summary) in _NAMES.items():
         max_steps=lambda p: 6 * (p["T"] + (p["C"] or p["n"])) + 20,
         check=_check,
         family="parameter-server",
+        memory=memory,
     ))

@@ -33,6 +33,8 @@ import numpy as np
 from ..data import split_workers
 from ..engine import Job, Start, Stop
 from ..errors import InputError
+from ..registry import (DICT_BYTES, INT_BYTES, JOB_BYTES, Cost, MemoryEstimate, arrays_cost, events_cost,
+                        records_cost)
 from ..rng import generator
 
 STREAM_LOCAL = 0     # + worker index: the samples of a worker's jobs (worker 0 draws as SGD does)
@@ -163,3 +165,23 @@ class Workers:
     def active(self) -> int:
         """Jobs assigned and not yet received: running plus queued."""
         return len(self.running) + sum(len(q) for q in self.queue.values())
+
+
+def server_memory(problem, p: dict, *, events: int, results: int, iterates: int, jobs: int, why: str,
+                  lower: tuple[str, ...] = ("T",), extra=()):
+    """The memory estimate of a parameter server (see ``registry.check_memory``): ``events``
+    engine events (``why``: how they were counted), ``results`` gradients received (each
+    recorded with its gradient and its ``batch`` samples), ``iterates`` iterates (kept by the
+    server and recorded: two copies, and a record of the update), ``jobs`` in flight (with
+    their results), one queue per worker, and the ``extra`` costs of the algorithm."""
+    d, batch, n = problem.d, p.get("batch", 1), p["n"]
+    return MemoryEstimate(
+        events_cost(events, why, lower),
+        arrays_cost(results + 2 * iterates, d, f"{results:,} gradients received and {iterates:,} iterates x 2 "
+                    f"(d = {d})", lower),
+        records_cost(results, DICT_BYTES + batch * INT_BYTES, f"{results:,} received, batch = {batch}",
+                     lower + (("batch",) if batch > 1 else ())),
+        records_cost(iterates, DICT_BYTES, f"{iterates:,} updates", lower),
+        Cost(f"{jobs:,} jobs in flight", jobs * (JOB_BYTES + 8 * (d + batch)), ("C", "n") if "C" in p else ("n",)),
+        Cost(f"n = {n} worker queues", n * 700, ("n",)),
+        *extra)

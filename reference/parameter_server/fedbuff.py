@@ -94,11 +94,12 @@ import math
 
 from ..engine import Output, ProcessSpec, System
 from ..errors import InputError
-from ..registry import Algorithm, Param, at_least, positive, register
+from ..registry import (DICT_BYTES, INT_BYTES, MAX_ITERATIONS, MAX_JOBS, MAX_STEP, Algorithm, Cost, Param, arrays_cost,
+                        bounded_int, positive, records_cost, register)
 from ..rng import generator
 from ..baselines._common import final_metrics, iterations_param, start_point
 from .asgrad import STREAM_POLICY
-from .common import Workers, local_gradient, local_splits
+from .common import Workers, local_gradient, local_splits, server_memory
 from .rennala import check_workers, receive_one, received_record, sum_in_order, worker_params
 
 WEIGHTINGS = {"none": lambda s: 1.0, "sqrt": lambda s: 1.0 / math.sqrt(1 + s)}
@@ -235,14 +236,17 @@ def _one_of(name, allowed, why):
 
 PARAMS = {
     "gamma_l": Param("gamma_l", float, 0.05, "client step size η_l (one local step: the update is η_l g), > 0",
-                     positive("gamma_l (client step size)")),
-    "gamma_g": Param("gamma_g", float, 1.0, "server step size η_g, > 0", positive("gamma_g (server step size)")),
-    "K": Param("K", int, 2, "buffer size: a new model every K received updates, 1 <= K <= T",
-               lambda v: None if v >= 1 else f"K (buffer size) must be >= 1, got {v!r}"),
+                     positive("gamma_l (client step size)"), lo=0.0, lo_open=True, hi=MAX_STEP,
+                     what="gamma_l (client step size)"),
+    "gamma_g": Param("gamma_g", float, 1.0, "server step size η_g, > 0", positive("gamma_g (server step size)"),
+                     lo=0.0, lo_open=True, hi=MAX_STEP, what="gamma_g (server step size)"),
+    "K": bounded_int("K", 2, "buffer size: a new model every K received updates, 1 <= K <= T", 1, MAX_ITERATIONS,
+                     "K (buffer size)"),
     "T": iterations_param(),
-    "Q": Param("Q", int, 1, "local steps of a client, y_q = y_{q-1} − η_l g(y_{q-1}), >= 1", at_least(1, "Q")),
-    "C": Param("C", int, None, "concurrency: clients in training at once (default n), >= 1",
-               at_least(1, "C (concurrency)")),
+    # Q gradients per client, computed within one job and held until it is received
+    "Q": bounded_int("Q", 1, "local steps of a client, y_q = y_{q-1} − η_l g(y_{q-1}), >= 1", 1, 10_000),
+    "C": bounded_int("C", None, "concurrency: clients in training at once (default n), >= 1", 1, MAX_JOBS,
+                     "C (concurrency)"),
     "weighting": Param("weighting", str, "sqrt", "staleness weight w(s): 'sqrt' = 1/sqrt(1+s) (the paper's), "
                        "'none' = 1", _one_of("weighting", tuple(WEIGHTINGS), "'sqrt' is 1/sqrt(1+s), the paper's")),
     "normalization": Param("normalization", str, "K", "divide the weighted sum by 'K' (FedBuff) or by "
@@ -253,6 +257,21 @@ PARAMS = {
                       _one_of("dispatch", ("update", "round"), "'update' is the paper's asynchronous server")),
     **worker_params(),
 }
+
+
+def memory(problem, p):
+    """T received updates, three events each, and the C initial clients; per update its delta
+    and the Q x batch samples of its local steps recorded, a download and an assignment; a
+    model x^(v) every K updates; each client in flight holds its Q gradients."""
+    T, C, K, Q, d = p["T"], p["C"] or p["n"], p["K"], p["Q"], problem.d
+    return server_memory(
+        problem, p, events=3 * T + 2 * C, results=T, iterates=max(1, T // K), jobs=C,
+        why=f"3T + 2C, T = {T}, C = {C}", lower=("T", "C"),
+        extra=(arrays_cost(T, d, f"T = {T} deltas (d = {d})"),
+               records_cost(2 * T + C, DICT_BYTES // 2 + Q * p["batch"] * INT_BYTES // 2,
+                            f"2T + C downloads and assignments, Q = {Q} local steps", ("T", "Q")),
+               Cost(f"C = {C} clients x Q = {Q} gradients in flight", C * Q * (8 * d + 112), ("C", "Q"))))
+
 
 # Every received update costs a finish, a receive and a start event; T of them plus the jobs
 # still running at the end.
@@ -269,4 +288,5 @@ ALGORITHM = register(Algorithm(
     max_steps=lambda p: 6 * (p["T"] + (p["C"] or p["n"])) + 20,
     check=check,
     family="parameter-server",
+    memory=memory,
 ))

@@ -64,9 +64,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..registry import Algorithm, Param, at_least, register
+from ..registry import Algorithm, register
 from ..baselines._common import gamma_param, iterations_param
-from .rennala import RoundRule, build_rounds, check_workers, metrics, stale_param, sum_in_order, worker_params
+from .rennala import (RoundRule, S_param, build_rounds, check_workers, metrics, rounds_memory, stale_param,
+                      sum_in_order, worker_params)
 
 
 def harmonic_condition(counts, S: int) -> bool:
@@ -113,8 +114,7 @@ def build(problem, params, seed):
 
 
 PARAMS = {"gamma": gamma_param(), "T": iterations_param(),
-          "S": Param("S", int, 8, "a round ends when every worker contributed and (1/n Σ 1/B_i)^{-1} >= S/n; "
-                     "S >= 1", at_least(1, "S")),
+          "S": S_param("a round ends when every worker contributed and (1/n Σ 1/B_i)^{-1} >= S/n; S >= 1"),
           "stale": stale_param(), **worker_params()}
 
 # A round waits for the slowest worker, so the number of results per round is not bounded
@@ -133,4 +133,5 @@ ALGORITHM = register(Algorithm(
     max_steps=lambda p: 3 * 64 * (p["T"] + 1) * (p["S"] + p["n"]) + 100,
     check=check_workers,
     family="parameter-server",
+    memory=rounds_memory,
 ))

@@ -79,9 +79,10 @@ from typing import Callable
 
 from ..engine import Output, ProcessSpec, Receive, System
 from ..errors import InputError
-from ..registry import Algorithm, Param, at_least, register
+from ..registry import (DICT_BYTES, MAX_BATCH, MAX_WORKERS, Algorithm, Param, bounded_int, records_cost,
+                        register)
 from ..baselines._common import final_metrics, gamma_param, iterations_param, start_point, x0_param
-from .common import Workers, local_gradient, local_splits
+from .common import Workers, local_gradient, local_splits, server_memory
 
 
 # --- pieces the four parameter-server algorithms of seed 004 / FedBuff share ----------------------
@@ -98,10 +99,29 @@ def stale_param() -> Param:
 def worker_params() -> dict:
     """n, ζ, batch and x0: the parameters every parameter-server algorithm here takes."""
     return {"x0": x0_param(),
-            "n": Param("n", int, 4, "number of workers, >= 1", at_least(1, "n (workers)")),
+            "n": bounded_int("n", 4, "number of workers, >= 1", 1, MAX_WORKERS, "n (workers)"),
             "zeta": Param("zeta", float, 0.0, "data heterogeneity in [0, 1] (0: i.i.d. split, 1: sorted by label)",
-                          lambda v: None if 0.0 <= v <= 1.0 else f"zeta must be in [0, 1], got {v!r}"),
-            "batch": Param("batch", int, 1, "samples per stochastic gradient, >= 1", at_least(1, "batch"))}
+                          lambda v: None if 0.0 <= v <= 1.0 else f"zeta must be in [0, 1], got {v!r}",
+                          lo=0.0, hi=1.0),
+            "batch": bounded_int("batch", 1, "samples per stochastic gradient, >= 1", 1, MAX_BATCH)}
+
+
+def S_param(help_: str) -> Param:
+    """S, the fresh gradients per round (Rennala) or the table's target (Malenia): a round takes
+    about S + n results, three events each."""
+    return bounded_int("S", 8, help_, 1, MAX_BATCH)
+
+
+def rounds_memory(problem, p):
+    """Rennala's and Malenia's rounds: about S + n results per round (S fresh, and the stale or
+    extra ones of the other workers: more when compute times differ a lot), three events each,
+    a stop and a restart of the n workers; per round the batch or table and the stopped jobs."""
+    T, S, n = p["T"], p["S"], p["n"]
+    per = S + n
+    return server_memory(problem, p, events=T * (3 * per + 2 * n), results=T * per, iterates=T, jobs=n,
+                         why=f"T = {T} rounds x (3(S + n) + 2n), S = {S}, n = {n}", lower=("T", "S", "n"),
+                         extra=(records_cost(T, DICT_BYTES + 72 * per, f"T = {T} batch/table and stop records",
+                                             ("T", "S", "n")),))
 
 
 def check_workers(problem, params) -> None:
@@ -262,7 +282,7 @@ def metrics(trace, problem, params):
 
 
 PARAMS = {"gamma": gamma_param(), "T": iterations_param(),
-          "S": Param("S", int, 8, "batch: fresh gradients (computed at x_k) per update, >= 1", at_least(1, "S")),
+          "S": S_param("batch: fresh gradients (computed at x_k) per update, >= 1"),
           "stale": stale_param(), **worker_params()}
 
 # Each round takes S fresh results and discards at most n stale ones (one per worker still
@@ -278,4 +298,5 @@ ALGORITHM = register(Algorithm(
     max_steps=lambda p: 4 * p["T"] * (p["S"] + p["n"]) + 4 * p["n"] + 50,
     check=check_workers,
     family="parameter-server",
+    memory=rounds_memory,
 ))

@@ -95,9 +95,9 @@ the delays on arrival (what the run's delay histogram plots).
 from __future__ import annotations
 
 from ..engine import Output, ProcessSpec, System
-from ..registry import Algorithm, register
+from ..registry import Algorithm, arrays_cost, register
 from ..baselines._common import final_metrics, gamma_param, iterations_param, start_point
-from .common import Workers, local_gradient, local_splits
+from .common import Workers, local_gradient, local_splits, server_memory
 from .malenia import table_average
 from .rennala import check_workers, receive_one, received_record, worker_params
 
@@ -200,6 +200,19 @@ def metrics(trace, problem, params):
 
 PARAMS = {"gamma": gamma_param(), "T": iterations_param(), **worker_params()}
 
+
+def memory(problem, p):
+    """About 3T + n results (phase 1 collects one from every worker, phase 2 one per update, and
+    the ones stored for the next round: 2 per update when compute times are equal, 3 with
+    stragglers), three events each; the table and the stored rows hold up to 2n gradients."""
+    T, n = p["T"], p["n"]
+    results = 3 * T + n
+    return server_memory(problem, p, events=3 * results + 2 * n, results=results, iterates=T, jobs=n,
+                         why=f"3 (3T + n) + 2n, T = {T}, n = {n}", lower=("T", "n"),
+                         extra=(arrays_cost(2 * n, problem.d, f"the table and the stored rows of n = {n} workers",
+                                            ("n",)),))
+
+
 # Phase 1 waits for the slowest worker, so the results per update are not bounded by the
 # parameters (they grow with the ratio of compute times, about 2 τ_max/τ_min per update);
 # 200 events per update (three per result) leave room for a ratio of about 30.  An unfair
@@ -216,4 +229,5 @@ ALGORITHM = register(Algorithm(
     max_steps=lambda p: 200 * (p["T"] + p["n"]) + 100,
     check=check_workers,
     family="parameter-server",
+    memory=memory,
 ))

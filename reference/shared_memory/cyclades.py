@@ -104,10 +104,11 @@ import numpy as np
 from ..baselines._common import gamma_param, iterations_param, start_point, x0_param
 from ..engine import Local, Output, ProcessSpec, Receive, System, compute
 from ..errors import InputError
-from ..registry import Algorithm, Param, at_least, register
+from ..registry import (DICT_BYTES, INT_BYTES, MAX_BATCH, MAX_ENTRIES, MAX_ITERATIONS, MAX_PROCESSES, Algorithm, Cost,
+                        MemoryEstimate, Param, arrays_cost, bounded_int, events_cost, records_cost, register)
 from ..rng import draw_batch
 from .conflict import conflict_graph, supports_of
-from .hogwild import sample_step, serial_sgd
+from .hogwild import sample_step, serial_sgd, support_size
 
 NAME = "serially-equivalent-sgd"
 
@@ -275,13 +276,52 @@ def metrics(trace, problem, params) -> dict:
 PARAMS = {
     "gamma": gamma_param(),
     "T": iterations_param(),
-    "batch": Param("batch", int, 8, "batch size B: samples of π per batch (conflict graph, then a barrier)",
-                   at_least(1, "batch (batch size)")),
-    "threads": Param("threads", int, 4, "threads P processing the components in parallel",
-                     at_least(1, "threads")),
+    "batch": bounded_int("batch", 8, "batch size B: samples of π per batch (conflict graph, then a barrier)",
+                         1, MAX_BATCH, "batch (batch size)"),
+    "threads": bounded_int("threads", 4, "threads P processing the components in parallel", 1, MAX_PROCESSES),
     "x0": x0_param(),
-    "order": Param("order", "list", None, "fixed data order π (π_t = order[t mod len]); default: SGD's draws"),
+    "order": Param("order", "list", None, "fixed data order π (π_t = order[t mod len]); default: SGD's draws",
+                   max_len=MAX_ITERATIONS, items=(0, MAX_ENTRIES - 1)),
 }
+
+
+def conflict_fraction(problem, probe: int = 64, entries: int = 1_000_000) -> float:
+    """The fraction of pairs among the first ``probe`` samples (fewer once their supports hold
+    ``entries`` coordinates) whose supports intersect: an estimate of the conflict graph's
+    density, for the memory estimate (1 when fewer than two samples are probed)."""
+    supports, held = [], 0
+    for j in range(min(problem.m, probe)):
+        if held > entries:
+            break
+        supports.append(np.asarray(problem.support(j)))
+        held += len(supports[-1])
+    pairs = len(supports) * (len(supports) - 1) // 2
+    if not pairs:
+        return 1.0
+    hits = sum(1 for i, a in enumerate(supports) for b in supports[i + 1:]
+               if np.intersect1d(a, b, assume_unique=True).size)
+    return hits / pairs
+
+
+def memory(problem, p) -> MemoryEstimate:
+    """Per sample with a support of s coordinates: s reads, a job's start and finish, s adds, and
+    its record (support, x̂, update); per batch a barrier step of every thread and its plan
+    (recorded and kept); the data order π twice; a batch's conflict graph (B nodes, and an edge
+    for each pair of its samples that conflict)."""
+    T, B, P, s = p["T"], p["batch"], p["threads"], support_size(problem)
+    batches = math.ceil(T / B)
+    edges = int(min(B, T) ** 2 / 2 * conflict_fraction(problem))
+    return MemoryEstimate(
+        events_cost(T * (2 * s + 2) + batches * P + P, f"T = {T} samples x (2s + 2), s = {s}, "
+                    f"and {batches:,} barriers x P = {P}", ("T",)),
+        records_cost(T, DICT_BYTES + s * INT_BYTES, f"T = {T} sample records", ("T",)),
+        arrays_cost(2 * T, s, f"T = {T} samples x 2 (x̂, update)", ("T",)),
+        records_cost(2 * batches, DICT_BYTES + 5 * min(B, T) * INT_BYTES, f"{batches:,} batch plans x 2", ("T",)),
+        Cost(f"the data order π: T = {T} samples x 2", 2 * T * INT_BYTES, ("T",)),
+        Cost(f"a conflict graph of B = {B} samples, about {edges:,} edges", min(B, T) * 500 + edges * 300,
+             ("batch",)),
+        Cost(f"P = {P} threads", P * 3000, ("threads",)))
+
 
 ALGORITHM = register(Algorithm(
     name=NAME,
@@ -293,4 +333,5 @@ ALGORITHM = register(Algorithm(
     default_problem="sparse-svm",
     max_steps=lambda p: 10_000_000,
     family="shared-memory",
+    memory=memory,
 ))

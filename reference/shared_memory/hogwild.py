@@ -116,7 +116,8 @@ import numpy as np
 from ..baselines._common import gamma_param, start_point, x0_param
 from ..engine import Local, Output, ProcessSpec, Receive, System, compute
 from ..errors import InputError
-from ..registry import Algorithm, Param, at_least, register
+from ..registry import (DICT_BYTES, INT_BYTES, MAX_ITERATIONS, MAX_PROCESSES, Algorithm, Cost, MemoryEstimate,
+                        arrays_cost, bounded_int, events_cost, records_cost, register)
 from ..rng import draw_batch
 from .conflict import supports_of
 
@@ -361,6 +362,14 @@ def metrics(trace, problem, params) -> dict:
     m["lost_updates"] = len(lost_updates(trace))
     if not outs:
         m["finished"] = False
+        if trace.stopped == "diverged":     # the loss of the RAM as the last (finite) write left it
+            x = start_point(problem, params)
+            for op, _, v, value in trace.observed("mem"):
+                if op not in ("read", "load"):
+                    x[v] = value
+            m["loss"] = float(problem.value(problem.project(x) if problem.constrained else x))
+            if x.size <= 6:
+                m["x"] = [float(v) for v in x]
         return m
     x = np.asarray(outs[-1], dtype=np.float64)
     m["finished"] = True
@@ -383,12 +392,35 @@ def metrics(trace, problem, params) -> dict:
 
 PARAMS = {
     "gamma": gamma_param(),
-    "T": Param("T", int, 50, "number of samples k = 0 .. T-1, over all cores", at_least(1, "T (samples)")),
-    "n": Param("n", int, 4, "cores: processes sampling and updating in parallel", at_least(1, "n (cores)")),
-    "tau": Param("tau", int, None, "bounded overlap τ: a sample overlaps at most τ others (default: unbounded)",
-                 at_least(0, "tau (bounded overlap)")),
+    "T": bounded_int("T", 50, "number of samples k = 0 .. T-1, over all cores", 1, MAX_ITERATIONS, "T (samples)"),
+    "n": bounded_int("n", 4, "cores: processes sampling and updating in parallel", 1, MAX_PROCESSES, "n (cores)"),
+    # a sample overlaps at most the T - 1 others: a larger τ is no bound at all
+    "tau": bounded_int("tau", None, "bounded overlap τ: a sample overlaps at most τ others (default: unbounded)",
+                       0, MAX_ITERATIONS, "tau (bounded overlap)"),
     "x0": x0_param(),
 }
+
+
+def support_size(problem, probe: int = 256) -> int:
+    """The largest support among the first ``probe`` samples (d for a dense problem): the
+    coordinates a sample reads and writes, for the memory estimates."""
+    return max(len(problem.support(j)) for j in range(min(problem.m, probe)))
+
+
+def memory(problem, p, mode: str = "atomic") -> MemoryEstimate:
+    """Per sample with a support of s coordinates: a sample step, s reads, a job's start and
+    finish, s writes (2s: a load and a store when racy; s lock steps and an unlock with locks),
+    each read and write recorded; the sample's record (support, x̂, gradient, update) recorded
+    and kept, and its serial iterate x_k at the end.  Per core, its process."""
+    T, n, s = p["T"], p["n"], support_size(problem)
+    writes = 2 if mode == "racy" else 1
+    per = 3 + s * (1 + writes) + (s + 1 if mode == "lock" else 0)
+    return MemoryEstimate(
+        events_cost(T * per + 2 * n, f"T = {T} samples x {per} (support s = {s}, {mode}) + 2n", ("T",)),
+        records_cost(T * s * (1 + writes), 100, f"T = {T} samples x {1 + writes}s reads and writes", ("T",)),
+        records_cost(2 * T, DICT_BYTES + s * INT_BYTES, f"T = {T} sample records, recorded and kept", ("T",)),
+        arrays_cost(8 * T, s, f"T = {T} samples x 8 (x̂, gradient, update, twice; x_k, twice)", ("T",)),
+        Cost(f"n = {n} cores", n * 3000 + 8 * problem.d, ("n",)))
 
 _SUMMARY = {
     "atomic": "HOGWILD!, atomic adds: per-coordinate reads, x_v += g_v as one fetch-and-add",
@@ -407,4 +439,5 @@ ALGORITHMS = {mode: register(Algorithm(
     default_problem="sparse-svm",
     max_steps=lambda p: 10_000_000,
     family="shared-memory",
+    memory=lambda problem, params, mode=mode: memory(problem, params, mode),
 )) for mode in MODES}

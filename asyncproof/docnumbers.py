@@ -379,6 +379,32 @@ def _registries(root: Path) -> dict[str, str]:
             "broken_factor": WORDS[BROKEN_FACTOR]}
 
 
+def _edges(root: Path) -> dict[str, str]:
+    """The README's issue-10 section: the schedule reader's limits, the corpus, and three cheap runs."""
+    from .reference.registry import GiB, check_memory, get_algorithm, resolve_params
+    from .reference.problems import make_problem
+    from .reference.errors import InputError
+    from .reference.schedule import run_algorithm
+    from .reference import schedule_schema as sch
+
+    corpus = [p for p in (root / "tests" / "data" / "bad-schedules").glob("*.json") if p.name != "expected.json"]
+    tour = run_algorithm("minibatch-sgd", problem={"name": "least-squares"}, params={"b": 4, "n": 2, "T": 30},
+                         adversary="random:seed=1")
+    div = run_algorithm("sgd", problem={"name": "quadratic"}, params={"gamma": 1.5, "T": 2000})
+    p = resolve_params("minibatch-sgd", {"b": 100000, "T": 1000})
+    try:
+        check_memory(get_algorithm("minibatch-sgd"), make_problem("least-squares"), p, limit=4 * GiB)
+        need = cap = "none"
+    except InputError as e:
+        m = re.search(r"about ([\d.]+) GiB .*more than the ([\d.]+) GiB limit", str(e))
+        need, cap = m.group(1), m.group(2)
+    return {"e_max_mib": str(sch.MAX_FILE_BYTES // 2 ** 20), "e_max_depth": str(sch.MAX_DEPTH),
+            "e_max_digits": str(sch.MAX_INT_DIGITS), "e_corpus": str(len(corpus)),
+            "e_tour_events": str(len(tour.trace.events)), "e_tour_T": str(tour.params["T"]),
+            "e_div_events": str(len(div.trace.events)), "e_div_iter": str(div.trace.divergence.iteration),
+            "e_div_step": str(div.trace.divergence.step), "e_mem_need": need, "e_mem_cap": cap}
+
+
 def _w7a(root: Path) -> dict[str, str]:
     """The experiments' data set and gradient descent on it (γ = 1, 400 steps: a second)."""
     import numpy as np
@@ -437,7 +463,7 @@ def _rounds(root: Path) -> dict[str, str]:
 
 
 GROUPS: dict[str, Callable[[Path], dict[str, str]]] = {
-    "rounds": _rounds, "w7a": _w7a,
+    "rounds": _rounds, "w7a": _w7a, "edges": _edges,
     "asgrad": _asgrad, "hetero": _hetero, "hogwild": _hogwild, "registries": _registries,
     "verify": lambda root: _verify(root), "measured": lambda root: _measured(root),
     "mutation": lambda root: _mutation(root), "prove": lambda root: _prove(root),
@@ -464,7 +490,7 @@ class Values:
 
 
 #: groups computed from the code alone (runs, registries), not from files: once per process
-FROM_CODE = ("rounds", "w7a", "registries")
+FROM_CODE = ("rounds", "w7a", "registries", "edges")
 
 
 @functools.lru_cache(maxsize=None)
@@ -476,7 +502,7 @@ def _from_code(name: str, fn) -> dict[str, str]:
 PREFIX = {"rounds": "rd_", "w7a": "w_", "asgrad": ("asgrad_", "_asgrad"), "hetero": ("h_", "t_", "_h_"),
           "hogwild": ("hw_", "_hw_"),
           "registries": ("n_", "ex_", "broken_"), "verify": ("v_", "_v_"), "measured": ("d_", "_d_"),
-          "mutation": "m_", "prove": ("p_", "_p_")}
+          "mutation": "m_", "prove": ("p_", "_p_"), "edges": "e_"}
 
 
 def _fill(template: str, values) -> str:
@@ -744,6 +770,17 @@ _A, _H, _W = ("docs/experiments/asgrad-figure1.md", "docs/experiments/heterogene
 _EXP = "docs/experiments.md"
 
 QUOTES: list[Quote] = [
+    # README.md, issue 10
+    Quote("README.md", "after bounded parsing: at most [[e_max_mib]] MiB, nested at most [[e_max_depth]] deep "
+                       "(measured before parsing), integers of at most [[e_max_digits]] digits", "schedule_schema.py"),
+    Quote("README.md", "`tests/data/bad-schedules/` keeps [[e_corpus]] bad files", "the corpus, counted"),
+    Quote("README.md", "(`diverged at step [[e_tour_events]]: the schedule expects", "the tour's run"),
+    Quote("README.md", "this run would need about [[e_mem_need]] GiB (...), more than the [[e_mem_cap]] GiB limit",
+          "check_memory, run here"),
+    Quote("README.md", "engine events       [[e_div_events]] (diverged)\n  diverged at iteration [[e_div_iter]] "
+                       "(|x| = inf, step [[e_div_step]], p0)", "sgd, γ = 1.5, run here"),
+    Quote("README.md", "prints `iterations T = [[e_tour_T]]` and the engine's count as `engine events "
+                       "[[e_tour_events]]`", "the tour's run"),
     # docs/experiments.md, the data set
     Quote(_EXP, "(density [[w_density]]) with a few very frequent features", "w7a_like, built here"),
     Quote(_EXP, "L = [[w_L]], f(x_0) = [[w_f0]], ||∇f(x_0)||² = [[w_g0]], and gradient descent (γ = 1) reaches "

@@ -1211,6 +1211,8 @@ def run_from_args(args, prog: str) -> int:
         print(f"{prog}: error: --jobs must be >= 1, got {jobs}", file=sys.stderr)
         return 2
     try:
+        from .reference.schedule import check_output_dir
+        check_output_dir(args.out, "--out directory")        # before minutes of runs, not after
         res = run_experiment(args.name, out=args.out, quick=args.quick, data=args.data, seed=args.seed, jobs=jobs)
     except InputError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)

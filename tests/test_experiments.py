@@ -158,8 +158,11 @@ def test_main_bad_input_exits_2(tmp_path, capsys):
     assert e.value.code == 2
     assert E.main(["asgrad-figure1", "--jobs", "0"]) == 2
     assert E.main(["asgrad-figure1", "--data", str(tmp_path / "missing.svm")]) == 2
+    (tmp_path / "afile").write_text("")
+    assert E.main(["asgrad-figure1", "--quick", "--out", str(tmp_path / "afile")]) == 2   # checked before any run
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 4 and all("error:" in line for line in err)
+    assert len(err) == 5 and all("error:" in line for line in err)
+    assert "--out directory" in err[-1] and "exists and is not a directory" in err[-1]
 
 
 def test_cli_help(tmp_path):

@@ -36,6 +36,33 @@ settings.register_profile("deep", max_examples=EXAMPLES["deep"], derandomize=Fal
                           suppress_health_check=_SUPPRESS, report_multiple_bugs=False)
 
 
+def _strategies_alone() -> None:
+    """Draw from the strategies alone, not also from the literals of "local" modules.
+
+    Hypothesis (6.1xx) adds to its draws the constants it finds in every loaded module that is
+    not in site-packages or the standard library.  A derandomized search then depends on which
+    modules a process happened to import, on whether asyncproof runs from a checkout or from an
+    installed copy (which is not "local"), and on every literal anywhere in the code: the same
+    ``verify --budget quick`` printed other hard-case counts in each.  Our searches must be a
+    function of the code under test and the seed only, so the pool of local constants is empty.
+    The hook is Hypothesis-internal; if it moves, this does nothing and the tests that pin
+    counts (tests/test_docnumbers.py) say so.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - another Hypothesis layout
+        return
+    if hasattr(providers, "_get_local_constants") and hasattr(providers, "Constants"):
+        empty = providers.Constants()
+        providers._get_local_constants = lambda: empty
+        cache = getattr(getattr(providers, "CONSTANTS_CACHE", None), "cache", None)
+        if cache is not None:
+            cache.clear()                   # pools computed before, with local constants in them
+
+
+_strategies_alone()
+
+
 def budget_settings(budget: str, examples: int | None = None) -> settings:
     """The settings of ``budget`` (``quick``, ``ci`` or ``deep``), optionally with another example count."""
     if budget not in EXAMPLES:

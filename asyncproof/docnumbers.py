@@ -1043,9 +1043,9 @@ def render_verify(values) -> str:
     fmt = lambda c: "  ".join(x.ljust(w) for x, w in zip(c, widths)).rstrip()  # noqa: E731
     text = (f"`asyncproof verify --budget quick` checks {values['n_rows']} (algorithm, guarantee) rows of "
             f"{values['n_guarantees']} guarantees over the {values['n_algorithms']} algorithms and prints the "
-            "same table on every run of the same code (derandomized), all but the time in its last line; an edit "
-            "anywhere in the code can change the hard-case counts, since Hypothesis also draws the constants it "
-            "finds in the project's modules.  Measured on a "
+            "same table on every run of the same code (derandomized), all but the time in its last line, "
+            "from a checkout or an installed copy alike (Hypothesis's pool of constants taken from loaded modules "
+            "is emptied: `properties/profiles.py`).  Measured on a "
             f"{values['v_machine']} machine shared with other jobs (`{NUMBERS}/verify-quick.json`, "
             f"{values['v_date']}): {values['v_first_wall']} wall-clock, {values['v_first_cpu']} of CPU, on the "
             "first run, which also compiles the kernels (an empty Numba cache, as in a fresh clone; load average "

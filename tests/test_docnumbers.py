@@ -174,10 +174,9 @@ def _cli(*args: str, cwd: Path) -> str:
     return r.stdout
 
 
-# Why fresh processes: Hypothesis (>= 6.131) also draws the constants it finds in the loaded local
-# modules, so a derandomized search gives the same examples only in a process that has loaded the
-# same modules; in this test process (other tests' imports) it may not.  The command line loads the
-# same modules every time, so `asyncproof verify` / `prove` on a subset reproduce the recorded rows.
+# Why fresh processes: the rows are what a user's `asyncproof verify` prints, so they are recomputed
+# by the command line itself.  (Hypothesis >= 6.131 also draws constants found in loaded local
+# modules, which made a search depend on the imports; properties/profiles.py empties that pool.)
 
 #: algorithms whose rows of the recorded `verify --budget quick` are recomputed here (about 10 s)
 VERIFY_SAMPLE = ("batch-gd", "shuffled-async-sgd")

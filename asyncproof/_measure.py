@@ -192,6 +192,7 @@ def measure(name: str, out_dir: Path = NUMBERS, worktree: bool = False) -> Path:
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{name}.json"
-    path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    from .reference.schedule import write_atomically
+    write_atomically(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
     shutil.rmtree(tmp, ignore_errors=True)
     return path

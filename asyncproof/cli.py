@@ -219,6 +219,8 @@ def cmd_run(args) -> int:
             raise InputError("give the iterations once: --iterations or --param T=..., not both")
         params["T"] = str(args.iterations)
     model = {k: _literal(v) for k, v in _kv(args.model, "model").items()} or None
+    from .reference.registry import resolve_params
+    resolve_params(args.algorithm, params)     # a bad name or value is one line, before any progress line
     prog = _Progress(f"running {args.algorithm}")
     try:
         prog.compiling()
@@ -318,6 +320,8 @@ def cmd_events(args) -> int:
 
     params = _kv(args.param, "parameter")
     adversaries = args.adversary or list(EXPLORING)
+    from .reference.registry import resolve_params
+    resolve_params(args.algorithm, params)     # a bad name or value is one line, before any progress line
     prog = _Progress(f"running {args.algorithm} under {len(adversaries)} adversaries")
     try:
         prog.compiling()

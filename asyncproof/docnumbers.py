@@ -750,12 +750,13 @@ def check(root: Path = ROOT, texts: dict[str, str] | None = None) -> list[Proble
 
 def update(root: Path = ROOT) -> tuple[list[str], list[Problem]]:
     """Rewrite every region and quoted number from its source; the files changed and what remains."""
+    from .reference.schedule import write_atomically
     values, changed, remaining = Values(root), [], []
     for file, text in _texts(root, None).items():
         problems: list[Problem] = []
         new = _check_text(file, text, values, problems)
         if new != text:
-            (root / file).write_text(new)
+            write_atomically(root / file, new)
             changed.append(file)
     for file, text in _texts(root, None).items():
         _check_text(file, text, values, remaining)

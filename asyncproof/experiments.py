@@ -500,10 +500,8 @@ def _write_markdown(res: ExperimentResult, out: Path, command: str, notes: list[
                   f"{'quick' if res.config.get('quick') else 'full'} mode; the file is the same on every run of the "
                   f"command)", ""]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("\n".join(lines))
-    os.replace(tmp, path)
-    return path
+    from .reference.schedule import write_atomically
+    return write_atomically(path, "\n".join(lines))
 
 
 def _stderr(msg: str) -> None:

@@ -12,7 +12,6 @@ realistic mistake it makes (see ``properties/broken*.py``).
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -69,9 +68,8 @@ def main(argv=None) -> int:
     except (OSError, ValueError) as e:
         print(f"error: {page}: {e}", file=sys.stderr)
         return 2
-    tmp = page.with_suffix(page.suffix + ".tmp")
-    tmp.write_text(new)
-    os.replace(tmp, page)
+    from ..reference.schedule import write_atomically
+    write_atomically(page, new)
     print(f"wrote the table of {markdown().count(chr(10)) - 2} guarantees into {page}")
     return 0
 

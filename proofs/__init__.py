@@ -5,7 +5,7 @@ carries checks: sympy derivations, Monte Carlo estimates on runs of the referenc
 engine, Hypothesis properties, and counterexample searches.  The builtin claims
 live in :mod:`asyncproof.proofs.claims`, one module per claim, loaded on first use.
 
-Layering: imports :mod:`asyncproof.reference` only.
+Layering: imports :mod:`asyncproof.reference` and :mod:`asyncproof.budgets` only.
 """
 
 from .registry import (BUDGETS, CLAIMS, KINDS, Check, CheckResult, Claim, all_claims, get_claim,

@@ -41,29 +41,16 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..budgets import BUDGETS, check_budget, strategies_alone
+from ..budgets import CLAIM_EXAMPLES as EXAMPLES
 from ..reference.errors import InputError
 
-#: the budgets, from cheapest to most thorough
-BUDGETS = ("quick", "ci", "deep")
+strategies_alone()      # derandomized searches depend on the code and the seed only (see budgets)
 
 #: the kinds of checks
 KINDS = ("symbolic", "monte-carlo", "property", "counterexample")
 
-#: Hypothesis examples per property check, by budget
-EXAMPLES = {"quick": 150, "ci": 600, "deep": 5000}
-
 Budget = str   # one of BUDGETS
-
-
-def check_budget(budget: Any) -> str:
-    """Return ``budget`` if it is one of :data:`BUDGETS`, else raise :class:`InputError`.
-
-    >>> check_budget("ci")
-    'ci'
-    """
-    if not isinstance(budget, str) or budget not in BUDGETS:
-        raise InputError(f"unknown budget {budget!r}; known: {', '.join(BUDGETS)}")
-    return budget
 
 
 def hypothesis_settings(budget: str, max_examples: int | None = None):

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, Phase, settings
 
+from ..budgets import BROKEN_FACTOR, strategies_alone
+from ..budgets import GUARANTEE_EXAMPLES as EXAMPLES
 from ..reference.errors import InputError
 
 _SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
@@ -22,9 +24,7 @@ _SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filte
 # schedule and its replay command say more, and quick/ci searches run several times faster without it
 _PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
 
-#: examples per guarantee and algorithm; broken variants get ``BROKEN_FACTOR`` times more to be found
-EXAMPLES = {"quick": 12, "ci": 30, "deep": 400}
-BROKEN_FACTOR = 4
+strategies_alone()      # derandomized searches depend on the code and the seed only (see budgets)
 
 settings.register_profile("quick", max_examples=EXAMPLES["quick"], derandomize=True, database=None,
                           deadline=None, phases=_PHASES, suppress_health_check=_SUPPRESS, print_blob=False,
@@ -34,33 +34,6 @@ settings.register_profile("ci", max_examples=EXAMPLES["ci"], derandomize=True, d
                           report_multiple_bugs=False)
 settings.register_profile("deep", max_examples=EXAMPLES["deep"], derandomize=False, deadline=None,
                           suppress_health_check=_SUPPRESS, report_multiple_bugs=False)
-
-
-def _strategies_alone() -> None:
-    """Draw from the strategies alone, not also from the literals of "local" modules.
-
-    Hypothesis (6.1xx) adds to its draws the constants it finds in every loaded module that is
-    not in site-packages or the standard library.  A derandomized search then depends on which
-    modules a process happened to import, on whether asyncproof runs from a checkout or from an
-    installed copy (which is not "local"), and on every literal anywhere in the code: the same
-    ``verify --budget quick`` printed other hard-case counts in each.  Our searches must be a
-    function of the code under test and the seed only, so the pool of local constants is empty.
-    The hook is Hypothesis-internal; if it moves, this does nothing and the tests that pin
-    counts (tests/test_docnumbers.py) say so.
-    """
-    try:
-        from hypothesis.internal.conjecture import providers
-    except ImportError:  # pragma: no cover - another Hypothesis layout
-        return
-    if hasattr(providers, "_get_local_constants") and hasattr(providers, "Constants"):
-        empty = providers.Constants()
-        providers._get_local_constants = lambda: empty
-        cache = getattr(getattr(providers, "CONSTANTS_CACHE", None), "cache", None)
-        if cache is not None:
-            cache.clear()                   # pools computed before, with local constants in them
-
-
-_strategies_alone()
 
 
 def budget_settings(budget: str, examples: int | None = None) -> settings:

@@ -125,7 +125,6 @@ def cmd_list(args) -> int:
     from .reference.adversaries import ADVERSARY_HELP
     from .reference.problems import PROBLEM_HELP
     from .reference.registry import algorithms
-    from . import properties  # noqa: F401  (registers broken variants)
     from .properties import guarantees
     from .proofs.registry import all_claims as claims
 
@@ -204,7 +203,6 @@ def _print_run(res, adversary: str) -> None:
 
 def cmd_run(args) -> int:
     from .reference.schedule import check_output_path, run_algorithm
-    from . import properties  # noqa: F401  (broken variants can be run by name)
 
     # every output path is checked before any work: a run of minutes must not end in "cannot write"
     if args.save:
@@ -252,7 +250,6 @@ def _check_property(sched, where: str) -> None:
 
 def cmd_replay(args) -> int:
     from .reference.schedule import check_output_path, load_schedule, prepare, replay, RunResult
-    from . import properties  # noqa: F401
     from .properties import recheck
 
     if args.plot:
@@ -316,7 +313,6 @@ def cmd_replay(args) -> int:
 
 def cmd_events(args) -> int:
     from .reference.event_names import EXPLORING, GENERIC, event_templates
-    from . import properties  # noqa: F401  (broken variants too)
 
     params = _kv(args.param, "parameter")
     adversaries = args.adversary or list(EXPLORING)

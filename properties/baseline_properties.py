@@ -82,6 +82,19 @@ def replay_covers(draw, *algorithms: str) -> None:
     g.algorithms = tuple(g.algorithms) + tuple(a for a in algorithms if a not in g.algorithms)
 
 
+def cover_every_algorithm(guarantees) -> None:
+    """Replay determinism is owed by every registered algorithm, not only by those whose guarantee
+    module called :func:`replay_covers`: one left out is drawn as the first guarantee that checks
+    it draws its cases (an algorithm without any guarantee is refused by tests/test_registry_rules.py)."""
+    from ..reference.registry import algorithms
+    for alg in algorithms():
+        if alg.name in REPLAY_DRAWS:
+            continue
+        owner = next((g for g in guarantees if g is not REPLAY and alg.name in g.algorithms), None)
+        if owner is not None:
+            replay_covers(owner.draw, alg.name)
+
+
 def check_replay(result) -> str | None:
     rep = replay(result.schedule)
     return None if rep.reproduced else f"replaying the run's own schedule: {rep.report()}"

@@ -39,74 +39,32 @@ workers-data``                         finished, not the assigned one (design no
 
 from __future__ import annotations
 
-from dataclasses import replace
-from functools import partial
-
-import copy
-
-from ..reference.baselines import batch_gd, minibatch_sgd, sgd, simu_parallel_sgd
 from ..reference.baselines._common import start_point
-from ..reference.engine import Job, Output, ProcessSpec, Receive, Send, Start, System, compute
 from ..reference.kernels import kernel, sigmoid
-from ..reference.registry import ALGORITHMS, register
-from ..reference.rng import draw_batch, generator
+from ..reference.rng import generator
+from .variants import variant
 
 _LAST_ITERATE: dict = {}   # the mistake: state that outlives the run
+_RUN_KEY: list = [None]    # the problem of the run in progress, set by its start
 
 
-def _sgd_warm_start_leak_build(problem, params, seed):
-    x0 = _LAST_ITERATE.get((problem.name, problem.d), start_point(problem, params))
-
-    def body(ctx):
-        x = x0.copy()
-        for t in range(params["T"]):
-            j = int(draw_batch(seed, t, problem.m, 1)[0])
-            g = yield from compute("w0", f"grad f_{j}(x_{t})", lambda x=x, j=j: problem.sample_grad(x, j))
-            x = x - params["gamma"] * g
-            ctx.record("x", x)
-        _LAST_ITERATE[(problem.name, problem.d)] = x     # the next run "warm-starts" from here
-        yield Output(x)
-    return System([ProcessSpec(body)], seed=seed)
+def _leaky_start(problem, params):
+    _RUN_KEY[0] = (problem.name, problem.d)
+    return _LAST_ITERATE.get(_RUN_KEY[0], start_point(problem, params))
 
 
-def _drops_last_node(problem, i, n, gamma, T, x0, seed, local):
-    def body(ctx):
-        order = simu_parallel_sgd.shuffle(seed, i, local)
-        ctx.record("order", order)
-        w = x0.copy()
-        sent = w
-        for t in range(T):
-            j = int(order[t % len(order)])
-            g = yield from compute(f"w{i}", f"grad f_{j}(w^{i}_{t})", lambda w=w, j=j: problem.sample_grad(w, j))
-            sent = w                      # the mistake: remembers the iterate before the update
-            w = w - gamma * g
-            ctx.record("x", w)
-        yield Send(n, sent, tag=f"w^{i}_T")
-    return body
+def _leaky_update(x, g, gamma):
+    x = x - gamma * g
+    _LAST_ITERATE[_RUN_KEY[0]] = x                       # the next run "warm-starts" from here
+    return x
 
 
-def _stale_server(problem, gamma, T, b, n, x0, seed, aggregate=minibatch_sgd.aggregate_in_batch_order):
-    def body(ctx):
-        x = x0.copy()
-        x_prev = x0.copy()
-        for t in range(T):
-            M = draw_batch(seed, t, problem.m, b)
-            jobs = []
-            for k, j in enumerate(M):
-                # the mistake: the snapshot the workers see is the previous iterate
-                jid = yield Start(Job(f"w{k % n}", f"grad f_{int(j)}(x_{t})",
-                                      partial(problem.sample_grad, x_prev, int(j))))
-                jobs.append(jid)
-            mine = set(jobs)
-            got = yield Receive(until=lambda ms: len(ms) >= b, match=lambda m: m.job in mine,
-                                label=f"batch t={t}")
-            ctx.record("arrival", [jobs.index(m.job) for m in got])
-            delta = aggregate(jobs, got)
-            x_prev = x
-            x = x - gamma * (delta / b)
-            ctx.record("x", x)
-        yield Output(x)
-    return body
+variant("broken-sgd-warm-start-leak", of="sgd", mistake="starts from the previous run's last iterate",
+        replace={"start": _leaky_start, "update": _leaky_update})
+variant("broken-simu-parallel-drops-last", of="simu-parallel-sgd", mistake="sends w_{T-1}",
+        replace={"sent": lambda w_before, w_after: w_before})          # the mistake: the iterate before the update
+variant("broken-minibatch-stale-gradient", of="minibatch-sgd", mistake="gradients at x_{t-1}",
+        replace={"point": lambda x, x_prev: x_prev})                   # the mistake: the previous iterate
 
 
 def _aggregate_in_arrival_order(jobs, messages):
@@ -116,22 +74,8 @@ def _aggregate_in_arrival_order(jobs, messages):
     return delta
 
 
-def _variant(base: str, name: str, summary: str, build) -> None:
-    alg = ALGORITHMS[base]
-    register(replace(alg, name=name, summary=summary, build=build, broken=True, family="broken"))
-
-
-_variant("sgd", "broken-sgd-warm-start-leak", "BROKEN sgd: starts from the previous run's last iterate",
-         _sgd_warm_start_leak_build)
-_variant("simu-parallel-sgd", "broken-simu-parallel-drops-last", "BROKEN simu-parallel-sgd: sends w_{T-1}",
-         lambda problem, params, seed: simu_parallel_sgd.build(problem, params, seed, node=_drops_last_node))
-_variant("minibatch-sgd", "broken-minibatch-stale-gradient", "BROKEN minibatch-sgd: gradients at x_{t-1}",
-         lambda problem, params, seed: System([ProcessSpec(_stale_server(
-             problem, params["gamma"], params["T"], params["b"], params["n"],
-             start_point(problem, params), seed))], seed=seed))
-_variant("minibatch-sgd", "broken-minibatch-arrival-order", "BROKEN minibatch-sgd: sums in arrival order",
-         lambda problem, params, seed: minibatch_sgd.build(problem, params, seed,
-                                                           aggregate=_aggregate_in_arrival_order))
+variant("broken-minibatch-arrival-order", of="minibatch-sgd", mistake="sums in arrival order",
+        replace={"aggregate": _aggregate_in_arrival_order})
 
 
 # -- baselines against their independent statements (properties/baseline_properties.py) ----------
@@ -156,15 +100,18 @@ def _unweighted_shard_means(means, sizes, m):
     return g / len(means)                               # the mistake: a mean of means, whatever the shard sizes
 
 
-_variant("sgd", "broken-sgd-sample-stream-swapped", "BROKEN sgd: samples keyed (seed, t, 0)",
-         lambda problem, params, seed: sgd.build(problem, params, seed, draw=_sample_keyed_by_stream))
-_variant("minibatch-sgd", "broken-minibatch-divides-by-workers", "BROKEN minibatch-sgd: divides by n, not b",
-         lambda problem, params, seed: minibatch_sgd.build(problem, params, seed,
-                                                           mean=lambda delta, b: delta / params["n"]))
-_variant("simu-parallel-sgd", "broken-simu-parallel-one-based-sum", "BROKEN simu-parallel-sgd: sums nodes 1..n-1",
-         lambda problem, params, seed: simu_parallel_sgd.build(problem, params, seed, average=_sum_nodes_one_based))
-_variant("batch-gd", "broken-batch-gd-unweighted-shards", "BROKEN batch-gd: unweighted mean of shard means",
-         lambda problem, params, seed: batch_gd.build(problem, params, seed, combine=_unweighted_shard_means))
+def _divided_by_workers(delta, b, n):
+    return delta / n                                    # the mistake: the number of workers, not of samples
+
+
+variant("broken-sgd-sample-stream-swapped", of="sgd", mistake="samples keyed (seed, t, 0)",
+        replace={"sample": _sample_keyed_by_stream})
+variant("broken-minibatch-divides-by-workers", of="minibatch-sgd", mistake="divides by n, not b",
+        replace={"mean": _divided_by_workers})
+variant("broken-simu-parallel-one-based-sum", of="simu-parallel-sgd", mistake="sums nodes 1..n-1",
+        replace={"average": _sum_nodes_one_based})
+variant("broken-batch-gd-unweighted-shards", of="batch-gd", mistake="unweighted mean of shard means",
+        replace={"combine": _unweighted_shard_means})
 
 # -- kernels against their objective (properties/kernel_properties.py) ------------------------------
 
@@ -196,37 +143,8 @@ def _cut_batch_grad_same_sign(eu, ev, w, K, idx, x, out):
         out[q] = out[q] / idx.shape[0]
 
 
-def _with_kernels(problem, name: str, **kernels):
-    """``problem`` itself, or (a problem called ``name``) a copy computing with ``kernels`` replaced."""
-    if problem.name != name:
-        return problem
-    buggy = copy.copy(problem)
-    buggy.kernels = problem.kernels._replace(**kernels)
-    return buggy
+variant("broken-sgd-logistic-reg-grad-missing-2", of="sgd", mistake="logistic kernel's regulariser gradient / 2",
+        kernels={"logistic": {"sample_grad": _logreg_sample_grad_missing_2}})
+variant("broken-batch-gd-cut-grad-sign", of="batch-gd", mistake="graph-cuts kernel's sign error on x_v",
+        kernels={"graph-cuts": {"batch_grad": _cut_batch_grad_same_sign}})
 
-
-_variant("sgd", "broken-sgd-logistic-reg-grad-missing-2", "BROKEN sgd: logistic kernel's regulariser gradient / 2",
-         lambda problem, params, seed: sgd.build(
-             _with_kernels(problem, "logistic", sample_grad=_logreg_sample_grad_missing_2), params, seed))
-_variant("batch-gd", "broken-batch-gd-cut-grad-sign", "BROKEN batch-gd: graph-cuts kernel's sign error on x_v",
-         lambda problem, params, seed: batch_gd.build(
-             _with_kernels(problem, "graph-cuts", batch_grad=_cut_batch_grad_same_sign), params, seed))
-
-
-def _asgrad_variant(base: str, name: str, summary: str, policy: str, **hooks) -> None:
-    from ..reference.parameter_server import asgrad
-    _variant(base, name, summary, lambda problem, params, seed: asgrad.build(problem, params, seed, policy, **hooks))
-
-
-_asgrad_variant("random-async-sgd", "broken-random-async-finished-workers-data",
-                "BROKEN random-async-sgd: a new job uses the data of the worker that just finished", "random",
-                data_of=lambda job, finished: job.worker if finished is None else finished)
-_asgrad_variant("pure-async-sgd", "broken-pure-async-current-iterate",
-                "BROKEN pure-async-sgd: computes at the iterate current when the job runs", "pure",
-                point_of=lambda job, xs: xs[-1])
-_asgrad_variant("random-async-sgd", "broken-random-async-uncounted-queue",
-                "BROKEN random-async-sgd: queued jobs are not counted as active", "random",
-                count_active=lambda workers: len(workers.running))
-_asgrad_variant("pure-async-sgd", "broken-pure-async-serial-offset",
-                "BROKEN pure-async-sgd: a worker's jobs are numbered from 1", "pure",
-                sample_key=lambda job: job.serial + 1)

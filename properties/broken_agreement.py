@@ -41,12 +41,14 @@ majority constraint allows blocks a barrier).  The rest of that guarantee and of
 step) checks the engine's fault filters, which no algorithm can change: those parts are shown
 able to fail by ``tests/test_agreement_faults.py``, which breaks the filter itself.
 
-Every variant is the real algorithm with one of its hooks replaced
-(:func:`~asyncproof.reference.agreement.cluster_agreement.build`'s ``agreement``,
-``initial``, ``recover_resumes``; :class:`~asyncproof.reference.agreement.mdaa.MDAA`'s
-``aggregate``, ``on_skip``, ``enough``, ``restart``, ``answer``), or, for MidExtremes, one
-named step of :func:`~asyncproof.reference.agreement.midextremes.diameter_pair`
-(``distance``, ``rank``).
+Every variant is the real algorithm with one of its named steps replaced
+(:data:`~asyncproof.reference.agreement.cluster_agreement.STEPS`: ``initial_register``,
+``diameter_pair``, ``proceed``, ``resume_register``;
+:data:`~asyncproof.reference.agreement.mdaa.STEPS`: ``represented_majority``, ``skip``,
+``answer``, ``diameter_pair``), or, for one mistake on two lines, two of them (Aggregate's
+weights: ``received_values`` and ``aggregate``; a restart: ``resume`` and ``resume_register``).
+The wrong pairs of MidExtremes are :func:`~asyncproof.reference.agreement.midextremes.diameter_pair`
+with its distance or tie-break (``distance``, ``rank``) changed.
 """
 
 from __future__ import annotations
@@ -56,89 +58,78 @@ from functools import partial
 
 import numpy as np
 
-from ..reference.agreement import cluster_agreement as ca
-from ..reference.agreement import mdaa
 from ..reference.agreement import midextremes as me
 from ..reference.agreement.cluster_model import Clusters
 from ..reference.agreement.provenance import Point, combine
 from ..reference.engine import Receive, Send
 from ..reference.kernels import sq_dist
-from .broken import _variant
+from .variants import variant
 
 # --- validity ------------------------------------------------------------------------------------
 
 
-def _zero_init(problem, params, seed):
-    n = Clusters.parse(params["clusters"]).n
-    zero = Point(np.zeros(problem.d), tuple(Fraction(0) for _ in range(n)) if params["provenance"] else None)
-    return ca.build(problem, params, seed, initial=(zero, 1))      # the mistake: ⟨0, 1⟩ for ⟨⊥, 0⟩
+def _zero_register(d, n, provenance):
+    zero = Point(np.zeros(d), tuple(Fraction(0) for _ in range(n)) if provenance else None)
+    return (zero, 1)                                               # the mistake: ⟨0, 1⟩ for ⟨⊥, 0⟩
 
 
-_variant("cluster-agreement", "broken-cluster-agreement-zero-init",
-         "BROKEN cluster-agreement: registers start as <0, 1> instead of <empty, 0>", _zero_init)
+variant("broken-cluster-agreement-zero-init", of="cluster-agreement",
+        mistake="registers start as <0, 1> instead of <empty, 0>", replace={"initial_register": _zero_register})
 
 
-def _weights_by_n(clusters: Clusters):
-    def aggregate(points, senders):
-        sizes = [len(clusters.members[clusters.cluster_of(s)]) for s in senders]
-        return combine(points, [Fraction(k, clusters.n) for k in sizes])     # the mistake: Σ |c|/n != 1
-    return aggregate
+def _weighed_by_cluster_size(clusters: Clusters, by_sender):
+    # each message with the processes it represents, over n
+    return [(by_sender[s], Fraction(len(clusters.members[clusters.cluster_of(s)]), clusters.n))
+            for s in sorted(by_sender)]
 
 
-_variant("mdaa", "broken-mdaa-weights-by-n",
-         "BROKEN mdaa: Aggregate weighs a message by its cluster's size and divides by n",
-         lambda problem, params, seed: mdaa.build(
-             problem, params, seed, aggregate=_weights_by_n(Clusters.parse(params["clusters"]))))
+def _weights_by_n(rule, values):
+    return combine([p for p, _ in values], [w for _, w in values])   # the mistake: Σ |c|/n != 1
+
+
+variant("broken-mdaa-weights-by-n", of="mdaa", mistake="Aggregate weighs a message by its cluster's size and divides by n",
+        replace={"received_values": _weighed_by_cluster_size, "aggregate": _weights_by_n})
 
 # --- contraction ---------------------------------------------------------------------------------
 
 
-def _closest_pair_mid(points):
-    X = np.ascontiguousarray([p.x for p in points])
-    if len(points) < 2:
-        return points[0]
-    k = len(points)
+def _closest_pair(X):
+    k = len(X)
+    if k < 2:
+        return (0, 0)
     # the mistake: the pair with the smallest distance (the first one found), not the largest
-    a, b = min(((i, j) for i in range(k) for j in range(i + 1, k)), key=lambda ij: sq_dist(X[ij[0]], X[ij[1]]))
-    return combine([points[a], points[b]], (Fraction(1, 2), Fraction(1, 2)))
+    return min(((i, j) for i in range(k) for j in range(i + 1, k)), key=lambda ij: sq_dist(X[ij[0]], X[ij[1]]))
 
 
-_variant("cluster-agreement", "broken-cluster-agreement-closest-pair",
-         "BROKEN cluster-agreement: MidExtremes averages the two closest values",
-         lambda problem, params, seed: ca.build(problem, params, seed,
-                                                agreement=partial(ca.cluster_agreement, mid=_closest_pair_mid)))
-
-_variant("mdaa", "broken-mdaa-skip-keeps-value",
-         "BROKEN mdaa: skipping to round r' keeps the old value instead of aggregating round r'",
-         lambda problem, params, seed: mdaa.build(problem, params, seed, on_skip=lambda old, new: old))
+variant("broken-cluster-agreement-closest-pair", of="cluster-agreement",
+        mistake="MidExtremes averages the two closest values", replace={"diameter_pair": _closest_pair})
+variant("broken-mdaa-skip-keeps-value", of="mdaa",
+        mistake="skipping to round r' keeps the old value instead of aggregating round r'",
+        replace={"skip": lambda y, aggregated: y})                     # the mistake: the old y
 
 # --- termination ---------------------------------------------------------------------------------
 
 
-def _barrier(clusters: Clusters):
-    def sync(ctx, me, r):
-        mates = [p for p in clusters.members[me.cluster] if p != me.pid]
-        for p in mates:
-            yield Send(p, r, tag=f"wrote {r}")
-        # the mistake: a round waits for every member of the cluster, so one crash blocks it
-        yield Receive(until=lambda ms: len({m.src_pid for m in ms}) >= len(mates),
-                      match=lambda m, r=r: m.tag == f"wrote {r}", label=f"barrier {r}")
-    return sync
+def _barrier(ctx, clusters: Clusters, me, r):
+    mates = [p for p in clusters.members[me.cluster] if p != me.pid]
+    for p in mates:
+        yield Send(p, r, tag=f"wrote {r}")
+    # the mistake: a round waits for every member of the cluster, so one crash blocks it
+    yield Receive(until=lambda ms: len({m.src_pid for m in ms}) >= len(mates),
+                  match=lambda m, r=r: m.tag == f"wrote {r}", label=f"barrier {r}")
 
 
-_variant("cluster-agreement", "broken-cluster-agreement-barrier",
-         "BROKEN cluster-agreement: every round waits for all cluster members",
-         lambda problem, params, seed: ca.build(problem, params, seed, agreement=partial(
-             ca.cluster_agreement, sync=_barrier(Clusters.parse(params["clusters"])))))
+variant("broken-cluster-agreement-barrier", of="cluster-agreement",
+        mistake="every round waits for all cluster members", replace={"proceed": _barrier})
 
 
 def _majority_of_clusters(clusters: Clusters, senders) -> bool:
     return 2 * len({clusters.cluster_of(s) for s in senders}) > len(clusters.members)
 
 
-_variant("mdaa", "broken-mdaa-majority-of-clusters",
-         "BROKEN mdaa: waits for messages from a majority of clusters, not of processes",
-         lambda problem, params, seed: mdaa.build(problem, params, seed, enough=_majority_of_clusters))
+variant("broken-mdaa-majority-of-clusters", of="mdaa",
+        mistake="waits for messages from a majority of clusters, not of processes",
+        replace={"represented_majority": _majority_of_clusters})
 
 # --- no split ------------------------------------------------------------------------------------
 
@@ -147,18 +138,21 @@ def _half(clusters: Clusters, senders) -> bool:
     return 2 * clusters.represented(senders) >= clusters.n      # the mistake: >= n/2 instead of > n/2
 
 
-_variant("mdaa", "broken-mdaa-waits-for-half",
-         "BROKEN mdaa: waits for messages representing half of the processes",
-         lambda problem, params, seed: mdaa.build(problem, params, seed, enough=_half))
+variant("broken-mdaa-waits-for-half", of="mdaa", mistake="waits for messages representing half of the processes",
+        replace={"represented_majority": _half})
 
 # --- recovery ------------------------------------------------------------------------------------
 
-_variant("cluster-agreement", "broken-cluster-agreement-restarts",
-         "BROKEN cluster-agreement: a recovered process starts over at round 1",
-         lambda problem, params, seed: ca.build(problem, params, seed, recover_resumes=False))
-_variant("mdaa", "broken-mdaa-restarts",
-         "BROKEN mdaa: a recovered process starts over at round 1",
-         lambda problem, params, seed: mdaa.build(problem, params, seed, restart=True))
+
+def _start_over(register):
+    return None, 0                           # the mistake: the register is not read, round 1 again
+    yield
+
+
+variant("broken-cluster-agreement-restarts", of="cluster-agreement",
+        mistake="a recovered process starts over at round 1", replace={"resume_register": _start_over})
+variant("broken-mdaa-restarts", of="mdaa", mistake="a recovered process starts over at round 1",
+        replace={"resume": lambda checkpoint: {}, "resume_register": _start_over})   # the mistake: no checkpoint
 
 # --- MidExtremes, value by value -------------------------------------------------------------------
 
@@ -167,32 +161,21 @@ def _by_index(X, lo, hi):
     return min(lo, hi), max(lo, hi)          # the mistake: the first pair found wins a tie
 
 
-_variant("cluster-agreement", "broken-cluster-agreement-tie-by-index",
-         "BROKEN cluster-agreement: MidExtremes breaks ties by the pairs' indices",
-         lambda problem, params, seed: ca.build(problem, params, seed, agreement=partial(
-             ca.cluster_agreement, mid=partial(me.mid_extremes, pair=partial(me.diameter_pair, rank=_by_index)))))
-
-
 def _l1(a, b):
     return float(np.abs(a - b).sum())         # the mistake: Σ|a − b| for Σ(a − b)²
 
 
-def _l1_mdaa(problem, params, seed):
-    pair = partial(me.diameter_pair, distance=_l1)
-    hooks = {"agreement": partial(ca.cluster_agreement, mid=partial(me.mid_extremes, pair=pair))}
-    if params["rule"] == "midextremes":
-        hooks["aggregate"] = mdaa.rule_aggregate(partial(me.mid_extremes_weights, pair=pair))
-    return mdaa.build(problem, params, seed, **hooks)
-
-
-_variant("mdaa", "broken-mdaa-l1-diameter",
-         "BROKEN mdaa: MidExtremes measures distances in L1", _l1_mdaa)
+variant("broken-cluster-agreement-tie-by-index", of="cluster-agreement",
+        mistake="MidExtremes breaks ties by the pairs' indices",
+        replace={"diameter_pair": partial(me.farthest_pair, distance=me.pair_distance, rank=_by_index)})
+variant("broken-mdaa-l1-diameter", of="mdaa", mistake="MidExtremes measures distances in L1",
+        replace={"diameter_pair": partial(me.farthest_pair, distance=_l1, rank=me.pair_rank)})   # in the clusters and as Aggregate
 
 # --- the fault model -------------------------------------------------------------------------------
 
-_variant("mdaa", "broken-mdaa-helps-with-current-value",
-         "BROKEN mdaa: a help request is answered with the current value, labelled with the last round",
-         lambda problem, params, seed: mdaa.build(problem, params, seed, answer=lambda last, y: (last[0], y)))
+variant("broken-mdaa-helps-with-current-value", of="mdaa",
+        mistake="a help request is answered with the current value, labelled with the last round",
+        replace={"answer": lambda last, y: (last[0], y)})               # the mistake: y, not z_r
 
 
 def _per_message(clusters: Clusters, senders) -> bool:
@@ -200,6 +183,6 @@ def _per_message(clusters: Clusters, senders) -> bool:
     return 2 * sum(len(clusters.members[clusters.cluster_of(s)]) for s in senders) > clusters.n
 
 
-_variant("mdaa", "broken-mdaa-counts-messages",
-         "BROKEN mdaa: the wait counts each message's represented processes, a cluster once per message",
-         lambda problem, params, seed: mdaa.build(problem, params, seed, enough=_per_message))
+variant("broken-mdaa-counts-messages", of="mdaa",
+        mistake="the wait counts each message's represented processes, a cluster once per message",
+        replace={"represented_majority": _per_message})

@@ -1,8 +1,8 @@
 """Deliberately broken serially-equivalent SGD (seed 002): reordered or merged components.
 
-Each variant is a registered algorithm (``broken=True``, hidden from ``asyncproof list``),
-:mod:`asyncproof.reference.shared_memory.cyclades` with its ``work_of`` hook (the threads'
-work lists of a batch) changed: one realistic mistake each.  The guarantees of
+Each variant is a :func:`~.variants.variant` of
+:mod:`asyncproof.reference.shared_memory.cyclades` with one named step replaced, ``work`` (the
+threads' work lists of a batch) or ``barrier``: one realistic mistake each.  The guarantees of
 :mod:`.serial_equivalence_properties` must catch them.
 
 ============================================  ============================================================
@@ -29,7 +29,7 @@ variant                                       the mistake
 from __future__ import annotations
 
 from ..reference.shared_memory import cyclades
-from .broken import _variant
+from .variants import variant
 
 
 def _by_sample_index(batch: cyclades.Batch) -> list[list[int]]:
@@ -43,13 +43,12 @@ def _dealt(batch: cyclades.Batch) -> list[list[int]]:
     return [merged[p::P] for p in range(P)]
 
 
-_variant(cyclades.NAME, "broken-cyclades-reorders-component",
-         "BROKEN serially-equivalent-sgd: a component's points in sample-index order, not batch order",
-         lambda problem, params, seed: cyclades.build(problem, params, seed, work_of=_by_sample_index))
-_variant(cyclades.NAME, "broken-cyclades-deals-merged-order",
-         "BROKEN serially-equivalent-sgd: the components' merged order dealt out to the threads in turn",
-         lambda problem, params, seed: cyclades.build(problem, params, seed, work_of=_dealt))
-_variant(cyclades.NAME, "broken-cyclades-barrier-off-by-one",
-         "BROKEN serially-equivalent-sgd: a batch's barrier opens once threads − 1 have arrived",
-         lambda problem, params, seed: cyclades.build(problem, params, seed,
-                                                      barrier=lambda arrived, threads: arrived >= threads - 1))
+variant("broken-cyclades-reorders-component", of=cyclades.NAME,
+        mistake="a component's points in sample-index order, not batch order",
+        replace={"work": _by_sample_index})
+variant("broken-cyclades-deals-merged-order", of=cyclades.NAME,
+        mistake="the components' merged order dealt out to the threads in turn",
+        replace={"work": _dealt})
+variant("broken-cyclades-barrier-off-by-one", of=cyclades.NAME,
+        mistake="a batch's barrier opens once threads − 1 have arrived",
+        replace={"barrier": lambda arrived, threads: arrived >= threads - 1})    # the mistake: its own arrival counted

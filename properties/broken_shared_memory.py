@@ -1,9 +1,11 @@
 """Deliberately broken HOGWILD! variants (seed 002), one per guarantee (see :mod:`.broken`).
 
-Each is a registered algorithm (``broken=True``, hidden from ``asyncproof list``), built
-from :mod:`asyncproof.reference.shared_memory.hogwild` with one of its hooks changed: one
-realistic mistake each.  The guarantees of :mod:`.shared_memory_properties` must catch
-them (and the racy mode, a real algorithm, must be caught losing an update).
+Each is a :func:`~.variants.variant` of a mode of
+:mod:`asyncproof.reference.shared_memory.hogwild` with one of its named steps replaced (the
+shared gradient buffer: two, ``gradient`` and ``update``): one realistic mistake each.  The
+guarantees of :mod:`.shared_memory_properties` must catch them (and the racy mode, a real
+algorithm, must be caught losing an update).  The racy mode's lost-update count is read off
+the run by its metrics, not computed by a step, so its variant replaces the metrics.
 
 ===========================================  ============================================================
 variant                                      the mistake
@@ -37,18 +39,38 @@ variant                                      the mistake
 
 from __future__ import annotations
 
-from dataclasses import replace
+import numpy as np
 
 from ..reference.engine import Local, Receive
-from ..reference.registry import ALGORITHMS, register
 from ..reference.shared_memory import hogwild
-from .broken import _variant
+from .variants import variant
 
 
-def _stale_read(mem, v, cache):
-    if v not in cache:                  # the mistake: read shared memory once, then trust the copy
-        cache[v] = mem.x[v]
-    return cache[v]
+def _stale_read(mem, v, local):
+    if v not in local:                  # the mistake: read shared memory once, then trust the copy
+        local[v] = mem.x[v]
+    return local[v]
+
+
+def _write_local_copy(mem, v, xhat_v, g_v):
+    mem.x[v] = xhat_v + g_v             # the mistake: x̂_k[v] + g_v written over whatever x[v] holds now
+
+
+_STATIC_BUFFER = np.zeros(0)            # the mistake: one scratch array for the gradients of all cores
+
+
+def _gradient_into_static_buffer(problem, j, support, xhat, gamma):
+    global _STATIC_BUFFER
+    grad, g = hogwild.sample_step(problem, j, support, xhat, gamma)
+    if _STATIC_BUFFER.shape[0] < problem.d:
+        _STATIC_BUFFER = np.zeros(problem.d)
+    _STATIC_BUFFER[:] = 0.0
+    _STATIC_BUFFER[support] = g
+    return grad, g
+
+
+def _update_from_static_buffer(g, q, v):
+    return _STATIC_BUFFER[v]            # whatever the last gradient computed (by any core) left there
 
 
 def _test_then_set(mem, v, k):
@@ -81,26 +103,22 @@ def _metrics_counting_overwrites(trace, problem, params) -> dict:
     return m
 
 
-def _hooked(hooks: hogwild.Hooks = hogwild.Hooks(), slack: int = 0, mode: str = "atomic"):
-    return lambda problem, params, seed: hogwild.build(problem, params, seed, mode, hooks, slack)
-
-
-_variant("hogwild-atomic", "broken-hogwild-stale-read",
-         "BROKEN hogwild-atomic: reads are served from a core's copy of what it read before",
-         _hooked(hogwild.Hooks(read=_stale_read)))
-_variant("hogwild-atomic", "broken-hogwild-writes-copy",
-         "BROKEN hogwild-atomic: writes x[v] = x̂[v] + g[v] (its local copy) instead of adding g[v]",
-         _hooked(hogwild.Hooks(write_base=lambda mem, v, xhat_v: xhat_v)))
-_variant("hogwild-atomic", "broken-hogwild-shared-gradient-buffer",
-         "BROKEN hogwild-atomic: one gradient buffer for all cores, read at write time",
-         _hooked(hogwild.Hooks(shared_buffer=True)))
-_variant("hogwild-atomic", "broken-hogwild-overlap-off-by-one",
-         "BROKEN hogwild-atomic: a sample may start while another in progress has overlap τ",
-         _hooked(slack=1))
-_variant("hogwild-lock", "broken-hogwild-lock-test-then-set",
-         "BROKEN hogwild-lock: the lock is a test, then a set one step later (not an atomic test-and-set)",
-         _hooked(hogwild.Hooks(take_lock=_test_then_set), mode="lock"))
-# the run is the racy mode's; what differs is how its lost updates are counted
-register(replace(ALGORITHMS["hogwild-racy"], name="broken-hogwild-racy-counts-overwrites",
-                 summary="BROKEN hogwild-racy: counts at every store the updates landed since its load",
-                 metrics=_metrics_counting_overwrites, broken=True, family="broken"))
+variant("broken-hogwild-stale-read", of="hogwild-atomic",
+        mistake="reads are served from a core's copy of what it read before",
+        replace={"read": _stale_read})
+variant("broken-hogwild-writes-copy", of="hogwild-atomic",
+        mistake="writes x[v] = x̂[v] + g[v] (its local copy) instead of adding g[v]",
+        replace={"write": _write_local_copy})
+variant("broken-hogwild-shared-gradient-buffer", of="hogwild-atomic",
+        mistake="one gradient buffer for all cores, read at write time",
+        replace={"gradient": _gradient_into_static_buffer, "update": _update_from_static_buffer})
+variant("broken-hogwild-overlap-off-by-one", of="hogwild-atomic",
+        mistake="a sample may start while another in progress has overlap τ",
+        replace={"bounded_overlap": lambda overlaps, tau: all(c <= tau for c in overlaps)})   # the mistake: <=
+variant("broken-hogwild-lock-test-then-set", of="hogwild-lock",
+        mistake="the lock is a test, then a set one step later (not an atomic test-and-set)",
+        replace={"lock": _test_then_set})
+# the run is the racy mode's, step for step; what differs is how its metrics count the lost updates
+# (no step of the run computes them, so there is no step to replace: the variant's metrics are its own)
+variant("broken-hogwild-racy-counts-overwrites", of="hogwild-racy",
+        mistake="counts at every store the updates landed since its load", metrics=_metrics_counting_overwrites)

@@ -87,6 +87,7 @@ def _load_builtin() -> None:
     from . import shared_memory_properties  # noqa: F401
     from . import serial_equivalence_properties  # noqa: F401
     from . import agreement_properties  # noqa: F401
+    baseline_properties.cover_every_algorithm(list(GUARANTEES.values()))
 
 
 @dataclass

@@ -25,7 +25,7 @@ def _cell(text: str) -> str:
 
 def markdown() -> str:
     """One row per guarantee: its statement, algorithms, hard case, and each broken variant with its mistake."""
-    from ..reference.registry import ALGORITHMS
+    from ..reference.registry import get_algorithm
     from .guarantees import guarantees
 
     lines = ["| guarantee | statement | algorithms | hard case that must occur (vacuity) | "
@@ -41,7 +41,7 @@ def markdown() -> str:
     for g in sorted(guarantees(), key=place):
         variants = []
         for base, name in sorted(g.broken.items()):
-            mistake = ALGORITHMS[name].summary.split(":", 1)[-1].strip() if name in ALGORITHMS else "?"
+            mistake = get_algorithm(name).summary.split(":", 1)[-1].strip()
             variants.append(f"`{name}` ({base}): {mistake}")
         lines.append(f"| `{g.name}` | {_cell(g.statement)} | {_cell(', '.join(sorted(g.algorithms)))} | "
                      f"{_cell(g.hard_case)} | {_cell('; '.join(variants))} |")

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InputError, ReplayDivergence
+from .params import Param, at_least, bounded_int, parse_pairs, resolve
 from .rng import STREAM_ADVERSARY, STREAM_TIMING, generator
 from .timing import Fixed, parse_timing, timing_from_json
 
@@ -356,8 +357,31 @@ ADVERSARY_HELP = {
 }
 
 
+#: the parameters of each adversary named on the command line or in a schedule (``timed`` takes its
+#: seed here and its compute-time model's own parameters, see :mod:`.timing`)
+_SEED = Param("seed", int, 0, "the adversary's seed", check=at_least(0, "seed"), lo=0, hi=2 ** 63 - 1)
+ADVERSARY_PARAMS: dict[str, dict[str, Param]] = {
+    "roundrobin": {},
+    "random": {"seed": _SEED,
+               "crash_prob": Param("crash_prob", float, 0.0, "probability of crashing a process where it may",
+                                   lo=0.0, hi=1.0)},
+    "pct": {"seed": _SEED,
+            "d": bounded_int("d", 3, "the bug depth: d - 1 priority change points", 1, 10_000),
+            "horizon": bounded_int("horizon", 1000, "the steps the change points are drawn from", 1, 10 ** 9)},
+    "delay": {"tau": bounded_int("tau", 1, "every message and job delayed by tau steps", 0, 10 ** 6)},
+}
+
+
 def make_adversary(spec: str | dict) -> Adversary:
-    """Build an adversary from ``"name:k=v,..."`` (CLI form) or its JSON description."""
+    """Build an adversary from ``"name:k=v,..."`` (CLI form) or its JSON description.
+
+    >>> make_adversary("pct:seed=3,d=2").to_json()
+    {'name': 'pct', 'seed': 3, 'd': 2, 'horizon': 1000}
+    >>> make_adversary("random:crash_prob=2")
+    Traceback (most recent call last):
+    ...
+    asyncproof.reference.errors.InputError: adversary 'random': crash_prob must be <= 1, got 2.0
+    """
     if isinstance(spec, dict):
         d = dict(spec)
         name = d.pop("name", None)
@@ -370,34 +394,16 @@ def make_adversary(spec: str | dict) -> Adversary:
         if not isinstance(spec, str) or not spec.strip():
             raise InputError(f"adversary must be a name such as 'roundrobin', got {spec!r}")
         name, _, rest = spec.partition(":")
-        params = {}
-        for part in filter(None, rest.split(",")):
-            k, eq, v = part.partition("=")
-            if not eq:
-                raise InputError(f"adversary parameter {part!r} in {spec!r} is not of the form key=value")
-            params[k.strip()] = v.strip()
+        params = parse_pairs(rest, "adversary parameter", spec)
     name = (name or "").strip()
     if name not in ADVERSARY_HELP:
         raise InputError(f"unknown adversary {name!r}; known: {', '.join(sorted(ADVERSARY_HELP))}")
     try:
-        if name == "roundrobin":
-            if params:
-                raise InputError(f"roundrobin takes no parameters, got {sorted(params)}")
-            return RoundRobin()
-        if name == "random":
-            _only(name, params, {"seed", "crash_prob"})
-            return SeededRandom(seed=_int(params.get("seed", 0), "seed"),
-                                crash_prob=_float(params.get("crash_prob", 0.0), "crash_prob"))
-        if name == "pct":
-            _only(name, params, {"seed", "d", "horizon"})
-            return PCT(seed=_int(params.get("seed", 0), "seed"), d=_int(params.get("d", 3), "d"),
-                       horizon=_int(params.get("horizon", 1000), "horizon"))
-        if name == "delay":
-            _only(name, params, {"tau"})
-            return BoundedDelay(tau=_int(params.get("tau", 1), "tau"))
-        # timed
+        if name != "timed":
+            p = resolve(f"adversary {name!r}", ADVERSARY_PARAMS[name], params)
+            return {"roundrobin": RoundRobin, "random": SeededRandom, "pct": PCT, "delay": BoundedDelay}[name](**p)
         params = dict(params)
-        seed = _int(params.pop("seed", 0), "seed")
+        seed = resolve("adversary 'timed'", {"seed": _SEED}, {"seed": params.pop("seed", 0)})["seed"]
         model = params.pop("model", "fixed")
         per_worker = {k: str(v).split("/") for k, v in params.items() if "/" in str(v)}
         if per_worker:
@@ -417,23 +423,3 @@ def make_adversary(spec: str | dict) -> Adversary:
         raise
     except (TypeError, ValueError) as e:
         raise InputError(f"bad adversary {spec!r}: {e}") from None
-
-
-def _only(name, params, allowed):
-    extra = sorted(set(params) - set(allowed))
-    if extra:
-        raise InputError(f"adversary {name!r} has no parameter(s) {extra}; it takes {sorted(allowed)}")
-
-
-def _int(v, name) -> int:
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be an integer, got {v!r}") from None
-
-
-def _float(v, name) -> float:
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number, got {v!r}") from None

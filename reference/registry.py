@@ -17,174 +17,13 @@ asyncproof.reference.errors.InputError: sgd: gamma (step size) must be > 0, got 
 
 from __future__ import annotations
 
-import json
-import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .errors import InputError
-
-
-@dataclass(frozen=True)
-class Param:
-    """One parameter: ``kind`` is int, float, bool, str or "list" (a JSON list).
-
-    Its declared range, enforced by :func:`resolve_params` (a number's after its ``check``, a
-    list's before; a value of ``None``, "use the default rule", is not range-checked):
-
-    * int and float: ``lo`` .. ``hi``, inclusive (``lo_open`` / ``hi_open`` exclude the end:
-      a step size is in (0, 1e6]);
-    * "list": at most ``max_len`` elements, and with ``items = (lo, hi)`` every number in it
-      (in nested lists too) within ``lo`` .. ``hi``;
-    * bool has its two values; a str is bounded by its ``check`` (a fixed set of names).
-
-    ``what`` names the parameter in messages, e.g. ``"b (mini-batch size)"`` (default: its name).
-
-    >>> b = Param("b", int, 4, "mini-batch size", lo=1, hi=100_000, what="b (mini-batch size)")
-    >>> b.describe()
-    'b=4 (1..100000)'
-    >>> b.range_error(10 ** 9)
-    'b (mini-batch size) must be <= 100000, got 1000000000'
-    """
-    name: str
-    kind: Any
-    default: Any
-    help: str
-    check: Callable[[Any], str | None] | None = None   # returns an error text, or None if fine
-    lo: int | float | None = field(default=None, kw_only=True)
-    hi: int | float | None = field(default=None, kw_only=True)
-    lo_open: bool = field(default=False, kw_only=True)
-    hi_open: bool = field(default=False, kw_only=True)
-    max_len: int | None = field(default=None, kw_only=True)
-    items: tuple | None = field(default=None, kw_only=True)
-    what: str | None = field(default=None, kw_only=True)
-
-    def has_range(self) -> bool:
-        """Is a range declared (or implied by the kind: bool; a str with its ``check``)?"""
-        if self.kind in (int, float):
-            return self.lo is not None and self.hi is not None
-        if self.kind == "list":
-            return self.max_len is not None
-        if self.kind is bool:
-            return True
-        return self.check is not None
-
-    def range_error(self, v) -> str | None:
-        """The one-line reason ``v`` is outside the declared range, or None."""
-        if v is None:
-            return None
-        what = self.what or self.name
-        if self.kind in (int, float) and not isinstance(v, bool) and isinstance(v, (int, float)):
-            lo_ok = self.lo is None or (v > self.lo if self.lo_open else v >= self.lo)
-            hi_ok = self.hi is None or (v < self.hi if self.hi_open else v <= self.hi)
-            if lo_ok and hi_ok:
-                return None
-            if self.lo is not None and self.hi is not None and not (lo_ok or hi_ok):     # NaN
-                return f"{what} must be in {self._interval()}, got {v!r}"
-            if not hi_ok:
-                return f"{what} must be {'<' if self.hi_open else '<='} {_num(self.hi)}, got {v!r}"
-            return f"{what} must be {'>' if self.lo_open else '>='} {_num(self.lo)}, got {v!r}"
-        if self.kind == "list" and isinstance(v, (list, tuple)):
-            if self.max_len is not None and len(v) > self.max_len:
-                return f"{what} must have at most {self.max_len} elements, got {len(v)}"
-            if self.items is not None:
-                lo, hi = self.items
-                bad = _first_outside(v, lo, hi)
-                if bad is not None:
-                    return f"{what} must hold numbers in {_num(lo)}..{_num(hi)}, got {bad!r}"
-        return None
-
-    def _interval(self) -> str:
-        if self.kind is int and not (self.lo_open or self.hi_open):
-            return f"{_num(self.lo)}..{_num(self.hi)}"
-        return f"{'(' if self.lo_open else '['}{_num(self.lo)}, {_num(self.hi)}{')' if self.hi_open else ']'}"
-
-    def describe(self) -> str:
-        """``name=default (range)`` for listings: ``b=4 (1..100000)``, ``gamma=0.05 ((0, 1e+06])``,
-        ``x0=None (list, at most 50000000 elements)``; a bool or str shows its default only."""
-        text = f"{self.name}={self.default}"
-        if self.kind in (int, float) and self.lo is not None and self.hi is not None:
-            return f"{text} ({self._interval()})"
-        if self.kind == "list" and self.max_len is not None:
-            each = f", each {_num(self.items[0])}..{_num(self.items[1])}" if self.items is not None else ""
-            return f"{text} (list, at most {self.max_len} elements{each})"
-        return text
-
-    def parse(self, value):
-        if value is None:
-            return None
-        k = self.kind
-        try:
-            if k is bool:
-                if isinstance(value, bool):
-                    return value
-                if str(value).lower() in ("1", "true", "yes", "on"):
-                    return True
-                if str(value).lower() in ("0", "false", "no", "off"):
-                    return False
-                raise ValueError
-            if k is int:
-                if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-                    raise ValueError
-                if isinstance(value, str):
-                    try:
-                        return int(value, 10)
-                    except ValueError:      # "1e9": an integer written with an exponent
-                        f = float(value)
-                        if not (f.is_integer() and "e" in value.lower()):
-                            raise
-                        return int(f)
-                return int(value)
-            if k is float:
-                if isinstance(value, bool):
-                    raise ValueError
-                return float(value)
-            if k is str:
-                return str(value)
-            if k == "list":
-                v = json.loads(value) if isinstance(value, str) else value
-                if not isinstance(v, (list, tuple)):
-                    raise ValueError
-                return list(v)
-        except (TypeError, ValueError, json.JSONDecodeError):
-            if k == "list":
-                raise InputError(f"{self.name} must be a JSON list such as [1, 2.5] or [[0, 1], [2]], "
-                                 f"got {value!r}") from None
-            kind = k if isinstance(k, str) else k.__name__
-            raise InputError(f"{self.name} must be of type {kind}, got {value!r}") from None
-        raise AssertionError(k)
-
-
-def _num(v) -> str:
-    """A bound as written in messages: ints in full, floats in ``%g``."""
-    return str(v) if isinstance(v, int) and not isinstance(v, bool) else f"{v:g}"
-
-
-def _first_outside(v, lo, hi):
-    """The first number (depth first, nested lists included) of ``v`` outside lo..hi, or None."""
-    stack = [v]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (list, tuple)):
-            stack.extend(reversed(x))
-        elif isinstance(x, (int, float)) and not isinstance(x, bool) and not lo <= x <= hi:
-            return x
-    return None
-
-
-def positive(what: str):
-    def check(v):
-        if v is None:
-            return None
-        if isinstance(v, float) and not math.isfinite(v):
-            return f"{what} must be finite, got {v!r}"
-        return None if v > 0 else f"{what} must be > 0, got {v!r}"
-    return check
-
-
-def at_least(k: int, what: str):
-    return lambda v: None if v is None or v >= k else f"{what} must be >= {k}, got {v!r}"
+from .params import Param, at_least, bounded_int, positive, resolve  # noqa: F401  (the algorithms' parameters)
 
 
 # Upper bounds shared by the algorithms' parameters.  Each is generous for research use and
@@ -203,16 +42,62 @@ MAX_STEP = 1e6               # step sizes: any worth trying (a larger one overfl
 MAX_ENTRIES = 50_000_000     # list parameters (x0, orders): the problems' own limit on their data
 
 
-def bounded_int(name: str, default, help_: str, lo: int, hi: int, what: str | None = None,
-                check: Callable | None = None) -> Param:
-    """An int parameter in ``lo`` .. ``hi`` (``check`` defaults to ``at_least(lo, what)``)."""
-    what = what or name
-    return Param(name, int, default, help_, check or at_least(lo, what), lo=lo, hi=hi, what=what)
+class Steps(Mapping):
+    """An algorithm's named steps: the lines of its pseudo-code where implementations go wrong,
+    each a small function of the algorithm's module (mini-batch SGD's ``aggregate`` and ``mean``,
+    FedBuff's ``normalise``, MDAA's ``represented_majority``).  The algorithm's ``build`` reads
+    them from here, never from its module directly, so a broken variant
+    (:func:`asyncproof.properties.variants.variant`) is the same algorithm with one step replaced,
+    not a copy of its loop.  Read-only; :meth:`replace` returns a new one.
+
+    >>> s = Steps(mean=lambda delta, b: delta / b)
+    >>> s.mean(6.0, 3), sorted(s)
+    (2.0, ['mean'])
+    >>> s.replace(mean=lambda delta, b: delta / 2).mean(6.0, 3)
+    3.0
+    >>> s.replace(men=abs)
+    Traceback (most recent call last):
+    ...
+    asyncproof.reference.errors.InputError: no step 'men' to replace; the steps are: mean
+    """
+
+    __slots__ = ("_fns",)
+
+    def __init__(self, **fns: Callable):
+        object.__setattr__(self, "_fns", dict(fns))
+
+    def __getattr__(self, name: str) -> Callable:
+        try:
+            return self._fns[name]
+        except KeyError:
+            raise AttributeError(f"no step {name!r}; the steps are: {', '.join(self._fns) or '(none)'}") from None
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Steps are read-only; use .replace(name=fn)")
+
+    def __getitem__(self, name: str) -> Callable:
+        return self._fns[name]
+
+    def __iter__(self):
+        return iter(self._fns)
+
+    def __len__(self) -> int:
+        return len(self._fns)
+
+    def __repr__(self) -> str:
+        return f"Steps({', '.join(self._fns)})"
+
+    def replace(self, **fns: Callable) -> "Steps":
+        unknown = [k for k in fns if k not in self._fns]
+        if unknown:
+            raise InputError(f"no step {unknown[0]!r} to replace; the steps are: {', '.join(self._fns) or '(none)'}")
+        return Steps(**{**self._fns, **fns})
 
 
 @dataclass
 class Algorithm:
-    """A registered algorithm.  ``build(problem, params, seed) -> System``."""
+    """A registered algorithm: ``build(problem, params, seed, steps) -> System``, with ``steps``
+    its named :class:`Steps` (:meth:`system` passes them)."""
     name: str
     summary: str
     source: str
@@ -222,13 +107,33 @@ class Algorithm:
     default_problem: str = "quadratic"
     max_steps: Callable[[dict], int] = lambda params: 1_000_000
     check: Callable[[Any, dict], None] | None = None    # cross-parameter / problem checks
-    broken: bool = False                                # a deliberately wrong variant for the test suite
+    broken: bool = False                                # a deliberately wrong variant (properties.variants)
     family: str = "baselines"
     # bytes the run will allocate, estimated before building it (see check_memory); None: default_memory
     memory: Callable[[Any, dict], int] | None = None
+    steps: Steps = field(default_factory=Steps)
+    variant_of: str | None = None                       # a broken variant: the algorithm it breaks
+
+    def system(self, problem, params: dict, seed: int):
+        """The engine :class:`~asyncproof.reference.engine.System` of one run, built from the steps."""
+        return self.build(problem, params, seed, self.steps)
 
 
+#: the real algorithms, by name (the broken variants live in asyncproof.properties.variants)
 ALGORITHMS: dict[str, Algorithm] = {}
+
+#: modules holding a ``VARIANTS`` dict of broken variants, looked in (imported on first use) for a
+#: name that is not a real algorithm, so a counterexample of a variant replays by name.  The
+#: reference knows only these names, never the variants' code; a user may add a module of theirs.
+VARIANT_SOURCES: list[str] = ["asyncproof.properties.variants"]
+
+
+def _variants() -> dict[str, Algorithm]:
+    import importlib
+    out: dict[str, Algorithm] = {}
+    for module in VARIANT_SOURCES:
+        out.update(getattr(importlib.import_module(module), "VARIANTS", {}))
+    return out
 
 
 def metrics_up_to_divergence(metrics: Callable) -> Callable:
@@ -266,42 +171,34 @@ def register(alg: Algorithm) -> Algorithm:
     return alg
 
 
-def get_algorithm(name: str) -> Algorithm:
+def get_algorithm(name: "str | Algorithm") -> Algorithm:
+    """The algorithm called ``name``: a real one, else a broken variant (:data:`VARIANT_SOURCES`);
+    an :class:`Algorithm` is returned as it is."""
+    if isinstance(name, Algorithm):
+        return name
     _load_builtin()
-    if name not in ALGORITHMS:
-        known = ", ".join(sorted(a for a, v in ALGORITHMS.items() if not v.broken))
-        raise InputError(f"unknown algorithm {name!r}; known: {known}")
-    return ALGORITHMS[name]
+    if name in ALGORITHMS:
+        return ALGORITHMS[name]
+    if isinstance(name, str) and name.startswith("broken-"):
+        found = _variants().get(name)
+        if found is not None:
+            return found
+    known = ", ".join(sorted(ALGORITHMS))
+    raise InputError(f"unknown algorithm {name!r}; known: {known}")
 
 
 def algorithms(include_broken: bool = False) -> list[Algorithm]:
     _load_builtin()
-    return [a for _, a in sorted(ALGORITHMS.items()) if include_broken or not a.broken]
+    found = dict(ALGORITHMS)
+    if include_broken:
+        found.update(_variants())
+    return [a for _, a in sorted(found.items())]
 
 
-def resolve_params(name: str, given: dict) -> dict:
+def resolve_params(name: "str | Algorithm", given: dict) -> dict:
     """Parse, check and complete the parameters of algorithm ``name`` (InputError if bad)."""
     alg = get_algorithm(name)
-    if not isinstance(given, dict):
-        raise InputError(f"{name}: parameters must be an object of name: value, got {given!r}")
-    unknown = sorted(set(given) - set(alg.params))
-    if unknown:
-        raise InputError(f"{name}: {', '.join(repr(u) for u in unknown)} "
-                         f"{'is not a parameter' if len(unknown) == 1 else 'are not parameters'} of {name}; "
-                         f"its parameters are {', '.join(sorted(alg.params))}")
-    out = {}
-    for pname, p in alg.params.items():
-        try:
-            v = p.parse(given[pname]) if pname in given else p.default
-        except InputError as e:
-            raise InputError(f"{name}: {e}") from None
-        # a list's length before its check (which may walk it); a number's check first, its range then
-        for test in ((p.range_error, p.check) if p.kind == "list" else (p.check, p.range_error)):
-            err = test(v) if test is not None else None
-            if err:
-                raise InputError(f"{name}: {err}")
-        out[pname] = v
-    return out
+    return resolve(alg.name, alg.params, given)
 
 
 # --------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from typing import Any
 from .adversaries import Adversary, Replay, RoundRobin, make_adversary
 from .engine import Model, Trace, event_kind, run
 from .errors import InputError, ReplayDivergence
-from .registry import check_memory, get_algorithm, resolve_params
+from .registry import Algorithm, check_memory, get_algorithm, resolve_params
 
 from .schedule_schema import FORMAT, VERSION
 
@@ -199,12 +199,13 @@ def _problem_from(problem) -> Any:
     return make_problem(problem["name"], **params)
 
 
-def prepare(algorithm: str, problem=None, params: dict | None = None, seed: int = 0):
-    """Resolve an algorithm, its parameters and its problem (all errors are InputError)."""
+def prepare(algorithm: "str | Algorithm", problem=None, params: dict | None = None, seed: int = 0):
+    """Resolve an algorithm (a name, or an :class:`~asyncproof.reference.registry.Algorithm` such as a
+    broken variant), its parameters and its problem (all errors are InputError)."""
     alg = get_algorithm(algorithm)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
-    p = resolve_params(algorithm, dict(params or {}))
+    p = resolve_params(alg, dict(params or {}))
     prob = _problem_from(problem if problem is not None else {"name": alg.default_problem})
     if alg.check is not None:
         alg.check(prob, p)
@@ -212,14 +213,16 @@ def prepare(algorithm: str, problem=None, params: dict | None = None, seed: int 
     return alg, p, prob
 
 
-def run_algorithm(algorithm: str, problem=None, params: dict | None = None, seed: int = 0,
+def run_algorithm(algorithm: "str | Algorithm", problem=None, params: dict | None = None, seed: int = 0,
                   adversary: Adversary | str | None = None, model: Model | dict | None = None,
                   max_steps: int | None = None, progress=None) -> RunResult:
-    """Run a registered algorithm once and return its trace, schedule and metrics."""
+    """Run an algorithm (by name, or an :class:`~asyncproof.reference.registry.Algorithm`) once and
+    return its trace, schedule and metrics."""
     alg, p, prob = prepare(algorithm, problem, params, seed)
+    algorithm = alg.name
     adv = make_adversary(adversary) if isinstance(adversary, (str, dict)) else (adversary or RoundRobin())
     mdl = Model.from_json(model) if isinstance(model, dict) else (model or Model())
-    system = alg.build(prob, p, seed)
+    system = alg.system(prob, p, seed)
     steps = alg.max_steps(p) if max_steps is None else max_steps
     from .engine import Engine
     engine = Engine(system, adv, mdl)
@@ -290,7 +293,7 @@ def replay(schedule: Schedule, progress=None) -> ReplayResult:
     run replays all its events but ends at ``max_steps``, which is a divergence."""
     alg, p, prob = prepare(schedule.algorithm, schedule.problem, schedule.params, schedule.seed)
     mdl = Model.from_json(schedule.model)
-    system = alg.build(prob, p, schedule.seed)
+    system = alg.system(prob, p, schedule.seed)
     adv = Replay(list(schedule.events), dict(schedule.annotations))
     from .engine import Engine
     engine = Engine(system, adv, mdl)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError
+from .params import parse_pairs
 
 
 def _positive(name: str, v, allow_zero: bool = False) -> float:
@@ -159,10 +160,4 @@ def timing_from_json(d) -> Fixed | ShiftedExponential | LogNormal:
 def parse_timing(text: str):
     """Parse ``"fixed:s=2"``, ``"exp:c=1,lam=0.5"``, ``"lognormal:mu=0,sigma=1"``."""
     name, _, rest = text.partition(":")
-    params = {}
-    for part in filter(None, rest.split(",")):
-        k, eq, v = part.partition("=")
-        if not eq:
-            raise InputError(f"compute-time parameter {part!r} in {text!r} is not of the form key=value")
-        params[k.strip()] = v.strip()
-    return timing_from_json({"model": name.strip(), **params})
+    return timing_from_json({"model": name.strip(), **parse_pairs(rest, "compute-time parameter", text)})

@@ -1,8 +1,8 @@
 """The agreement suite's blind spots, closed (issue 9): MidExtremes value by value, the fault model.
 
-* MidExtremes' named steps (``pair_distance``, ``pair_rank``) and the two mistakes they
-  stand for, each shown on the configuration that exposes it and caught by
-  ``agreement-midextremes``;
+* MidExtremes' diameter pair (the named step ``diameter_pair``) with its distance and
+  tie-break (``pair_distance``, ``pair_rank``) and the two mistakes they stand for, each
+  shown on the configuration that exposes it and caught by ``agreement-midextremes``;
 * the fault-model guarantees: ``agreement-crash-budget`` and ``agreement-correct-majority``
   on hand-made runs, their broken variants, and -- since the engine's filters cannot be
   swapped per algorithm -- the engine's own filter broken in place (monkeypatched), which
@@ -23,6 +23,7 @@ from asyncproof.properties import get_guarantee, search
 from asyncproof.properties import agreement_properties as ap
 from asyncproof.reference.agreement import mdaa
 from asyncproof.reference.agreement.cluster_model import fault_model
+from asyncproof.reference.agreement import midextremes as me
 from asyncproof.reference.agreement.midextremes import diameter, diameter_pair, mid_extremes_weights, pair_rank
 from asyncproof.reference.engine import Engine, Event, Model, run
 from asyncproof.reference.problems import make_problem
@@ -38,16 +39,16 @@ TRIPLE = [[0.0, 1.0], [-2.0, -1.0], [1.0, -2.0]]
 
 
 # --------------------------------------------------------------------------------------
-# MidExtremes: the named steps and the views that expose them
+# MidExtremes: the diameter pair and the views that expose them
 
 
 def test_the_documented_pair_is_neither_the_first_tied_pair_nor_the_l1_pair():
     X = np.array(TRIPLE)
     # ||x0 − x2||² = ||x1 − x2||² = 10 > ||x0 − x1||² = 8: a tie with different midpoints
     assert diameter_pair(X) == (1, 2)                                  # values (−2, −1) <lex (0, 1)
-    assert diameter_pair(X, rank=lambda X, lo, hi: (min(lo, hi), max(lo, hi))) == (0, 2)
+    assert me.farthest_pair(X, me.pair_distance, lambda X, lo, hi: (min(lo, hi), max(lo, hi))) == (0, 2)
     # in L1 all three pairs measure 4: the lexicographically first pair of values is another one
-    assert diameter_pair(X, distance=lambda a, b: float(np.abs(a - b).sum())) == (1, 0)
+    assert me.farthest_pair(X, lambda a, b: float(np.abs(a - b).sum()), me.pair_rank) == (1, 0)
     assert diameter(X) == pytest.approx(10 ** 0.5)
     assert mid_extremes_weights(X) == (0, 0.5, 0.5)
     assert pair_rank(X, 1, 2)[:2] == ((-2.0, -1.0), (1.0, -2.0))

@@ -131,13 +131,13 @@ def test_half_is_not_a_majority_the_partition_splits():
 # recovery
 
 
-def _lost_messages(**build):
+def _lost_messages(**replace):
     """p2 has the round-1 messages of p0 and p1 in its inbox, crashes before receiving them, and
-    recovers after p0 and p1 decided: the messages it waits for are gone.  ``build``: keywords of
-    ``mdaa.build`` (``ask_help``, ``answer``); tests/test_agreement_faults.py runs it too."""
+    recovers after p0 and p1 decided: the messages it waits for are gone.  ``replace``: named steps
+    of ``mdaa`` replaced (``help_request``, ``answer``); tests/test_agreement_faults.py runs it too."""
     params = {"clusters": [1, 1, 1], "T": 1, "K": 1, "inputs": [[0.0], [3.0], [9.0]], "q": 0.1, "eps": 0.25,
               "rule": "midextremes", "provenance": True}
-    system = mdaa.build(make_problem("quadratic", d=1), params, 0, **build)
+    system = mdaa.build(make_problem("quadratic", d=1), params, 0, mdaa.ALGORITHM.steps.replace(**replace))
 
     class Adv(Adversary):
         def choose(self, engine, events):
@@ -153,7 +153,7 @@ def _lost_messages(**build):
 
 
 def test_a_recovered_process_asks_for_help_and_rejoins_by_skipping():
-    trace = _lost_messages(ask_help=True)
+    trace = _lost_messages()
     assert trace.crashed == [2] and "recover p2" in trace.events and 2 in trace.outputs
     assert "p2 broadcast help" in trace.events
     assert any(e.startswith("p0 send ->p2 round 1") for e in trace.events)     # answered after deciding
@@ -161,7 +161,7 @@ def test_a_recovered_process_asks_for_help_and_rejoins_by_skipping():
 
 
 def test_without_the_help_request_a_recovered_process_waits_forever():
-    trace = _lost_messages(ask_help=False)
+    trace = _lost_messages(help_request=lambda r: None)      # no help request
     assert trace.stopped == "quiescent" and "recover p2" in trace.events and 2 not in trace.outputs
 
 

@@ -22,6 +22,7 @@ import pytest
 import asyncproof
 from asyncproof.properties import broken, get_guarantee, guarantees, search
 from asyncproof.properties import kernel_properties as kp
+from asyncproof.properties.variants import with_kernels
 from asyncproof.reference.problems import make_problem
 from asyncproof.reference.schedule import run_algorithm
 
@@ -50,7 +51,7 @@ def test_every_problems_kernels_agree_with_the_oracle(seed):
 
 
 def _with(problem, **kernels):
-    return broken._with_kernels(problem, problem.name, **kernels)
+    return with_kernels(problem, **kernels)
 
 
 def test_a_kernel_bug_is_reported_by_the_kernel_check():

@@ -135,7 +135,7 @@ def test_bad_schedule_files_exit_2(capsys, tmp_path, edit, text):
     (["run", "sgd", "--model", "warp=1"], "unknown model field"),
     (["run", "sgd", "--adversary", "timed:model=exp,lam=-1"], "lam"),
     (["run", "sgd", "--adversary", "timed:model=fixed,s=inf"], "never finishes"),
-    (["run", "sgd", "--adversary", "delay:tau=-1"], "tau must be an integer >= 0"),
+    (["run", "sgd", "--adversary", "delay:tau=-1"], "adversary 'delay': tau must be >= 0, got -1"),
     (["replay", "/no/such/file.json"], "does not exist"),
     (["verify", "nosuch"], "unknown algorithm 'nosuch'"),
     (["prove", "nosuch"], "nosuch"),

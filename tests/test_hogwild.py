@@ -17,7 +17,7 @@ from asyncproof.reference.adversaries import Replay
 from asyncproof.reference.engine import Engine, Model
 from asyncproof.reference.errors import InputError
 from asyncproof.reference.problems import SparseSVM, make_problem
-from asyncproof.reference.registry import algorithms
+from asyncproof.reference.registry import algorithms, get_algorithm
 from asyncproof.reference.schedule import replay, run_algorithm
 from asyncproof.reference.shared_memory import hogwild as H
 
@@ -210,7 +210,7 @@ def test_replay_in_a_fresh_process_without_the_jit(tmp_path):
 def test_the_overlap_rule_is_a_filter_the_adversary_chooses_within():
     # with tau = 1 and 3 cores, after two samples start the third core's sample step is not enabled
     r = run_algorithm("hogwild-atomic", problem=SVM, params={"n": 3, "T": 3, "tau": 1}, seed=0)
-    engine = Engine(H.build(r.problem, r.params, 0, "atomic"), Replay(r.trace.events[:2]), Model())
+    engine = Engine(get_algorithm("hogwild-atomic").system(r.problem, r.params, 0), Replay(r.trace.events[:2]), Model())
     engine.run(max_steps=2)
     names = [e.name for e in engine.enabled()]
     assert engine.trace.events == ["p0 receive sample [0 msgs]", "p1 receive sample [0 msgs]"]
@@ -261,4 +261,5 @@ def test_bad_supports_are_refused(support, match):
 
 def test_unknown_mode():
     with pytest.raises(InputError, match="unknown HOGWILD! write mode 'sloppy'; known: atomic, racy, lock"):
-        H.build(make_problem("sparse-svm"), {"T": 1, "tau": None, "n": 1, "gamma": 0.1}, 0, "sloppy")
+        H.build(make_problem("sparse-svm"), {"T": 1, "tau": None, "n": 1, "gamma": 0.1}, 0, H.STEPS["atomic"],
+                mode="sloppy")

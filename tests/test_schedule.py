@@ -104,7 +104,7 @@ def test_prefix_then_another_adversary(saved):
     from asyncproof.reference.engine import run
     alg, params, problem = prepare("minibatch-sgd", res.schedule.problem, res.schedule.params, 11)
     k = len(res.trace.events) // 2
-    trace = run(alg.build(problem, params, 11), PrefixThen(res.trace.events, k, SeededRandom(seed=99)))
+    trace = run(alg.system(problem, params, 11), PrefixThen(res.trace.events, k, SeededRandom(seed=99)))
     assert trace.events[:k] == res.trace.events[:k]
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from asyncproof.cli import main
 from asyncproof.properties import get_guarantee, recheck, search
-from asyncproof.properties.broken import _variant
-from asyncproof.properties.broken_servers import _rounds, _system
+from asyncproof.properties.variants import VARIANTS, variant
 from asyncproof.reference.parameter_server import rennala
 from asyncproof.reference.schedule import load_schedule
 
@@ -19,13 +20,17 @@ def _aggregate_that_indexes_past_the_end(fresh, n):
     return rennala.rennala_aggregate(fresh, n)
 
 
-_variant("rennala-sgd", "broken-rennala-test-raises", "BROKEN rennala-sgd: raises IndexError in its aggregate",
-         _system(_rounds(lambda S: replace(rennala.rennala_rule(S), aggregate=_aggregate_that_indexes_past_the_end))))
+@pytest.fixture
+def raising_variant():
+    """Rennala with a line 10 that raises, declared for the test only (no guarantee lists it)."""
+    variant("broken-rennala-test-raises", of="rennala-sgd", mistake="raises IndexError in its aggregate",
+            replace={"aggregate": _aggregate_that_indexes_past_the_end})
+    yield "broken-rennala-test-raises"
+    VARIANTS.pop("broken-rennala-test-raises", None)
 
 
-def test_an_exception_in_the_run_is_a_violation_whose_schedule_raises_it_again(tmp_path, capsys):
-    stats = search(get_guarantee("rennala-fresh-only"), "rennala-sgd", "quick", tmp_path,
-                   variant="broken-rennala-test-raises")
+def test_an_exception_in_the_run_is_a_violation_whose_schedule_raises_it_again(tmp_path, capsys, raising_variant):
+    stats = search(get_guarantee("rennala-fresh-only"), "rennala-sgd", "quick", tmp_path, variant=raising_variant)
     assert stats.violation is not None
     assert "raised IndexError" in str(stats.violation) and "asyncproof replay" in str(stats.violation)
     sched = load_schedule(stats.path)

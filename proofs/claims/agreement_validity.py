@@ -67,12 +67,15 @@ def softmax(X) -> tuple[float, ...]:
     return tuple(float(v) for v in e / e.sum())
 
 
-def cluster_size_over_n(clusters: Clusters):
-    """The non-convex rule: a message weighs |its cluster| / n (weights sum to 1 only if every
-    cluster is heard exactly once)."""
-    def aggregate(points, senders):
-        return combine(points, [Fraction(len(clusters.members[clusters.cluster_of(s)]), clusters.n) for s in senders])
-    return aggregate
+def cluster_size_over_n(steps):
+    """MDAA's ``steps`` with the non-convex rule: a message weighs |its cluster| / n (weights sum
+    to 1 only if every cluster is heard exactly once): its received values come with those
+    weights (``received_values``), which Aggregate applies (``aggregate``)."""
+    def weighed(clusters: Clusters, by_sender):
+        return [(by_sender[s], Fraction(len(clusters.members[clusters.cluster_of(s)]), clusters.n))
+                for s in sorted(by_sender)]
+    return steps.replace(received_values=weighed,
+                         aggregate=lambda rule, values: combine([p for p, _ in values], [w for _, w in values]))
 
 
 def check_composition(budget: str, k: int = 3, n: int = 4) -> tuple[bool, str]:
@@ -185,7 +188,7 @@ def check_non_convex(budget: str) -> tuple[bool, str]:
     params = {"clusters": clusters, "inputs": [[1.0, 1.0], [2.0, 1.0], [1.0, 2.0]], "T": 1, "K": 2, "q": 0.1,
               "eps": 0.25, "rule": "midextremes", "provenance": True}
     problem = make_problem("quadratic")
-    system = mdaa.build(problem, params, 0, aggregate=cluster_size_over_n(Clusters.parse(clusters)))
+    system = mdaa.build(problem, params, 0, cluster_size_over_n(mdaa.ALGORITHM.steps))
     trace = run(system, RoundRobin())
     X = np.array(params["inputs"])
     decided = {pid: v for (_, pid, k, v) in trace.observations if k == "decide"}

@@ -39,12 +39,18 @@ Readings of the slide (each tested in ``tests/test_agreement.py``):
   point on which the contraction bound rests (``proofs/claims/agreement_contraction.py``).
 * **Recovery** (slide "Recovery through Skipping"): the registers are shared memory and
   survive a crash, and the input is the process's non-volatile input.  A recovered
-  process (``resume=True``) reads its own register first: if it holds ⟨v, r⟩ it resumes
-  the loop at round r (the next collect skips it forward if the others moved on);
-  only if it is still empty does it start from ``A[i] ← ⟨x, 1⟩``.  So no register ever
-  moves a round backwards (the ``agreement-recovery`` property; its broken variant
-  restarts from round 1).
+  process (``resume=True``) reads its own register first (the step ``resume_register``): if
+  it holds ⟨v, r⟩ it resumes the loop at round r (the next collect skips it forward if the
+  others moved on); only if it is still empty does it start from ``A[i] ← ⟨x, 1⟩``.  So no
+  register ever moves a round backwards (the ``agreement-recovery`` property; its broken
+  variant restarts from round 1).
 * **The MidExtremes tie-break** is :mod:`~asyncproof.reference.agreement.midextremes`'s.
+
+Named steps (:class:`~asyncproof.reference.registry.Steps`, read by :func:`cluster_agreement`
+and :func:`build`): ``diameter_pair(X)`` (MidExtremes' pair of values realising the
+diameter), ``proceed(ctx, clusters, me, r)`` (after writing round r: go on, waiting for
+nobody), ``resume_register(register)`` (a recovered process's read of its own register)
+and ``initial_register(d, n, provenance)`` (the registers' ⟨⊥, 0⟩).
 
 Recorded (``ctx.record``): ``"input"`` (x_i), ``"write"`` after each write ``{"inst", "c",
 "j", "round", "x", "view"}`` (``view``: the rounds read, 0 for an empty register, ``None``
@@ -69,13 +75,12 @@ process runs alone to the last round with its own input, and the others skip to 
 from __future__ import annotations
 
 import math
-from typing import Callable
 
 from ..engine import Collect, Output, ProcessSpec, Read, System, Write
-from ..registry import (DICT_BYTES, INT_BYTES, MAX_ROUNDS, Algorithm, Cost, MemoryEstimate, Param, arrays_cost,
-                        bounded_int, events_cost, records_cost, register)
+from ..registry import (DICT_BYTES, INT_BYTES, MAX_ROUNDS, Algorithm, Cost, MemoryEstimate, Param, Steps,
+                        arrays_cost, bounded_int, events_cost, records_cost, register)
 from .cluster_model import Clusters, Member, agreement_inputs, cluster_params
-from .midextremes import diameter, mid_extremes
+from .midextremes import diameter, diameter_pair, mid_extremes
 from .provenance import Point, input_point
 
 #: the in-cluster contraction constant every round of MidExtremes guarantees, in any dimension:
@@ -98,28 +103,48 @@ def returned_value(me: Member, r: int, own_round: int, own: Point, view) -> tupl
     raise AssertionError(f"p{me.pid} ended at round {r} without seeing a value of round {r}")
 
 
+def proceed(ctx, clusters: Clusters | None, me: Member, r: int):
+    """After writing round r, go on at once (``yield from``; no step): the rounds are
+    asynchronous, a process waits for nobody.  Waiting for every member of the cluster here
+    (a barrier) blocks on a single crash: the broken variant ``broken-cluster-agreement-barrier``."""
+    return
+    yield
+
+
+def resume_register(register: str):
+    """Recovery (``yield from``): the registers survive a crash, so a recovered process reads
+    its own, A[i], once and resumes at the round it holds: ⟨v, r⟩ as (v, r), ⟨⊥, 0⟩ as
+    (None, 0) (then it starts over from ⟨x, 1⟩).  Starting over without reading is the broken
+    variant ``broken-cluster-agreement-restarts``."""
+    cell = yield Read(register)
+    return (None, 0) if cell is None else (cell[0], int(cell[1]))
+
+
+def initial_register(d: int, n: int, provenance: bool):
+    """Every register's initial value, ⟨⊥, 0⟩: ``None`` (read as round 0 by a collect), for
+    values in R^d of n processes (with exact weights if ``provenance``)."""
+    return None
+
+
 def cluster_agreement(ctx, me: Member, x: Point, A: tuple[str, ...], rounds: int, inst: int = 0,
-                      resume: bool = False, mid: Callable = mid_extremes, sync: Callable | None = None):
+                      resume: bool = False, steps: Steps | None = None, clusters: Clusters | None = None):
     """The slide's process (``yield from``): returns the output :class:`Point`.
 
     ``A``: the cluster's register names, A[me.index] being this process's; ``rounds``:
     the slide's ``constant``; ``inst``: the instance (the MDAA round) the records name;
-    ``resume``: recovering from a crash (resume at the own register's round).  ``mid``
-    and ``sync`` are hooks of the broken variants (another pair; a barrier after each
-    write, ``yield from sync(ctx, me, r)``); the slide has neither.
+    ``resume``: recovering from a crash (resume at the own register's round); ``steps``:
+    the named steps (default :data:`STEPS`), ``clusters`` the model they are given.
     """
+    steps = STEPS if steps is None else steps
     i = me.index
     own, r = None, 0
     if resume:
-        cell = yield Read(A[i])
-        if cell is not None:
-            own, r = cell[0], int(cell[1])
+        own, r = yield from steps.resume_register(A[i])
     if own is None:
         own, r = x, 1                                             # r ← 1 ; A[i] ← ⟨x, r⟩
         yield Write(A[i], (own, r))
         _record_write(ctx, me, inst, r, own, None)
-        if sync is not None:
-            yield from sync(ctx, me, r)
+        yield from steps.proceed(ctx, clusters, me, r)
     own_round, view = r, None
     while r < rounds:                                             # while r < constant do
         view = yield Collect(A)
@@ -127,12 +152,11 @@ def cluster_agreement(ctx, me: Member, x: Point, A: tuple[str, ...], rounds: int
         rmax = max(rd for _, rd in entries)                       # the largest round number in A
         if r == rmax:
             X = [p for p, rd in entries if rd == rmax]            # values in A with round rmax
-            own = mid(X)
+            own = mid_extremes(X, pair=steps.diameter_pair)
             yield Write(A[i], (own, r + 1))                       # A[i] ← ⟨MidExtremes(X), r+1⟩
             _record_write(ctx, me, inst, r + 1, own, [rd for _, rd in entries])
             r += 1
-            if sync is not None:
-                yield from sync(ctx, me, r)
+            yield from steps.proceed(ctx, clusters, me, r)
             own_round = r
         else:
             ctx.record("skip", {"inst": inst, "c": me.cluster, "from": r, "to": rmax})
@@ -150,10 +174,7 @@ def _record_write(ctx, me: Member, inst: int, r: int, p: Point, view) -> None:
 # the registered algorithm: every cluster runs one instance on its processes' inputs
 
 
-def build(problem, params, seed, agreement=cluster_agreement, initial=None, recover_resumes: bool = True):
-    """``agreement``, ``initial`` (the registers' initial value, ⟨⊥, 0⟩) and ``recover_resumes``
-    (a recovered process resumes from its register) are the hooks the broken variants
-    replace; the defaults are the slide's."""
+def build(problem, params, seed, steps):
     clusters = Clusters.parse(params["clusters"])
     X = agreement_inputs(problem, params, seed)
     n, T = clusters.n, params["T"]
@@ -164,12 +185,14 @@ def build(problem, params, seed, agreement=cluster_agreement, initial=None, reco
         def body(ctx, checkpoint=None):
             ctx.record("input", X[pid])
             x = input_point(X[pid], pid, n, params["provenance"])
-            out = yield from agreement(ctx, me, x, clusters.array(me.cluster), T, resume=resume)
+            out = yield from cluster_agreement(ctx, me, x, clusters.array(me.cluster), T, resume=resume, steps=steps,
+                                               clusters=clusters)
             ctx.record("decide", out)
             yield Output(out.x)
         return body
 
-    specs = [ProcessSpec(process(p, False), recover=process(p, recover_resumes)) for p in range(n)]
+    specs = [ProcessSpec(process(p, False), recover=process(p, True)) for p in range(n)]
+    initial = steps.initial_register(problem.d, n, params["provenance"])
     registers = {name: initial for c in range(len(clusters.members)) for name in clusters.array(c)}
     return System(specs, registers=registers, seed=seed)
 
@@ -246,12 +269,17 @@ def check(problem, params) -> None:
 
 PARAMS = {**cluster_params([3]), "T": rounds_param(4)}
 
+#: the named steps of the slide's process (MDAA's steps include them: it runs this process)
+STEPS = Steps(diameter_pair=diameter_pair, proceed=proceed, resume_register=resume_register,
+              initial_register=initial_register)
+
 ALGORITHM = register(Algorithm(
     name="cluster-agreement",
     summary="cluster approximate agreement: MidExtremes rounds on the cluster's registers, with skipping",
     source="seed 000, slide 'MDAA within a Cluster' (and 'Skipping', 'Recovery through Skipping')",
     params=PARAMS,
     build=build,
+    steps=STEPS,
     metrics=metrics,
     default_problem="quadratic",
     max_steps=lambda p: 4 * Clusters.parse(p["clusters"]).n * (p["T"] + 2) * (Clusters.parse(p["clusters"]).n + 2) + 1000,

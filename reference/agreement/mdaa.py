@@ -13,14 +13,23 @@ For round r = 1 ... R:                          ``while r <= R:``
 1. z_r = ClusterApproximateAgreement(y_r)       ``z = yield from cluster_agreement(..., A of (cluster, r), K)``
 2. Send ⟨r, z_r⟩ to all processes                ``yield Broadcast((r, z), tag=f"round {r}")`` (itself included)
 3. Wait to receive round r messages             ``yield Receive(until=...)`` until the senders of round r
-   representing a majority of processes            represent more than n/2 processes (:meth:`Clusters.majority`)
-4. y_{r+1} = Aggregate(received values)         ``y = aggregate(values of that round, by sender pid)``
+   representing a majority of processes            represent more than n/2 processes (``represented_majority``)
+4. y_{r+1} = Aggregate(received values)         ``y = aggregate(rule, received_values(...))``: by sender pid
 5. If received round r' messages, r' > r,       ... or of a round r' > r: then y_{r'+1} = Aggregate(round r'
-   then skip to round r'                           values) and r ← r' + 1
+   then skip to round r'                           values) (``skip``) and r ← r' + 1
 (return)                                        ``yield Output(y_{R+1})``
 Recovery through skipping: non-volatile          ``Checkpoint`` of (r, y_r, z_r) after steps 1 and 4; a recovered
-memory checkpoints the current status             process resumes from it, asks for help, and skips forward
+memory checkpoints the current status             process resumes from it (``resume``), asks for help
+                                                   (``help_request``), and skips forward
 ==============================================  ==============================================================
+
+Named steps (:class:`~asyncproof.reference.registry.Steps`, the lines where implementations go
+wrong; a broken variant or a user replaces one with ``steps.replace(name=fn)``):
+``represented_majority(clusters, senders)``, ``received_values(clusters, by_sender)``,
+``aggregate(rule, values)``, ``skip(y, aggregated)``, ``resume(checkpoint)``,
+``help_request(r)``, ``answer(last, y)``, and the cluster agreement's ``diameter_pair(X)`` (also
+MidExtremes' pair as Aggregate), ``proceed(ctx, clusters, me, r)``, ``resume_register(register)``,
+``initial_register(d, n, provenance)``.
 
 Readings (each tested in ``tests/test_agreement_mdaa.py``):
 
@@ -45,7 +54,7 @@ Readings (each tested in ``tests/test_agreement_mdaa.py``):
   process may have lost the very messages it waits for, after the others finished.  It
   therefore broadcasts a help request (tag ``help``) on recovery, and every process
   answers it, also after deciding, with the last round message it sent
-  (:func:`last_message`: the ⟨r, z_r⟩ it broadcast, so a process has one value per
+  (the step ``answer``, :func:`last_message`: the ⟨r, z_r⟩ it broadcast, so a process has one value per
   round); the process then skips to any round whose messages represent a majority.
   Without the request a recovered process can wait forever (tested).  Finished processes stay as responders
   blocked on a ``Receive``, which keeps the run quiescent.
@@ -85,15 +94,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 from ..engine import Broadcast, Checkpoint, Output, ProcessSpec, Receive, Send, System
 from ..errors import InputError
-from ..registry import (DICT_BYTES, INT_BYTES, MAX_ROUNDS, Algorithm, Cost, MemoryEstimate, Param, arrays_cost,
-                        bounded_int, events_cost, records_cost, register)
+from ..registry import (DICT_BYTES, INT_BYTES, MAX_ROUNDS, Algorithm, Cost, MemoryEstimate, Param, Steps,
+                        arrays_cost, bounded_int, events_cost, records_cost, register)
+from .cluster_agreement import STEPS as CLUSTER_STEPS
 from .cluster_agreement import KAPPA_CLUSTER, cluster_agreement, provenance_bytes, recorded_inputs
 from .cluster_model import Clusters, Member, agreement_inputs, cluster_params
-from .midextremes import RULES, apply_rule, diameter, resolve_rule, rule_name
+from .midextremes import RULES, apply_rule, diameter, diameter_pair, mid_extremes_weights, resolve_rule, rule_name
 from .provenance import Point, input_point
 
 # --------------------------------------------------------------------------------------
@@ -140,13 +151,44 @@ def inner_rounds_for(eps: float) -> int:
 # the process
 
 
-def majority_of_processes(clusters: Clusters, senders) -> bool:
-    """The slides' wait: do the round's messages represent a majority of processes?
+def represented_majority(clusters: Clusters, senders) -> bool:
+    """3. The wait: do the round's messages represent a majority of processes?
 
     ``senders`` lists the sender of every round message heard, one entry per message (a
     recovered process re-sends its round message, so a sender may appear twice); a
     cluster counts once however many of its members, or messages, were heard."""
     return clusters.majority(senders)
+
+
+def received_values(clusters: Clusters, by_sender: dict) -> list:
+    """4.'s received values: one per sender (the first it sent), ordered by sender pid, never
+    by arrival (``by_sender``: sender pid -> its value)."""
+    return [by_sender[s] for s in sorted(by_sender)]
+
+
+def aggregate(rule, values) -> Point:
+    """4. y_{r+1} = Aggregate(received values): ``rule``'s convex combination of one round's
+    values (ordered by sender pid)."""
+    return apply_rule(rule, values)
+
+
+def skip(y: Point, aggregated: Point) -> Point:
+    """5. Skipping to round r': continue with y_{r'+1} = Aggregate(round r' values), like any
+    process finishing round r' (keeping the old y instead is the broken variant
+    ``broken-mdaa-skip-keeps-value``)."""
+    return aggregated
+
+
+def resume(checkpoint: dict) -> dict:
+    """Recovery: a recovered process resumes from its last checkpoint ({} if it never saved
+    one), not from round 1 (the broken variant ``broken-mdaa-restarts``)."""
+    return checkpoint
+
+
+def help_request(r: int):
+    """Recovery: the help request a recovered process (at round r) broadcasts, since the
+    messages in its inbox were lost with the crash; ``None`` would ask nobody."""
+    return ("help", r)
 
 
 def last_message(last, y):
@@ -156,40 +198,30 @@ def last_message(last, y):
     return last
 
 
-def rule_aggregate(rule):
-    """Aggregate(received values) by ``rule``, the values ordered by sender pid."""
-    def aggregate(points, senders):
-        return apply_rule(rule, points)
-    return aggregate
+#: MDAA's named steps, with those of the cluster agreement it runs
+STEPS = Steps(
+    **CLUSTER_STEPS, represented_majority=represented_majority, received_values=received_values,
+    aggregate=aggregate, skip=skip, resume=resume, help_request=help_request, answer=last_message)
 
 
 @dataclass
 class MDAA:
-    """One MDAA instance: the clusters, R rounds of K in-cluster rounds, the Aggregate rule.
-
-    ``enough``, ``aggregate``, ``on_skip``, ``restart``, ``ask_help`` and ``answer`` are the
-    lines where implementations go wrong; the defaults are the slides' (and, for
-    ``ask_help`` and ``answer``, this module's reading of recovery), and the broken variants
-    and tests replace them.
-    """
+    """One MDAA instance: the clusters, R rounds of K in-cluster rounds, the Aggregate rule,
+    and the named ``steps`` (default :data:`STEPS`: the slides', and for recovery this
+    module's reading)."""
     clusters: Clusters
     R: int
     K: int
     rule: object = "midextremes"
     name: str = ""
-    enough: Callable = majority_of_processes
-    aggregate: Callable | None = None
-    on_skip: Callable | None = None       # (y_r, aggregated y) -> the value to continue with
-    restart: bool = False                 # recover from round 1 instead of the checkpoint
-    ask_help: bool = True                 # a recovered process asks for the others' last messages
-    answer: Callable = last_message       # (last round message sent, current y) -> the help answer
-    agreement: Callable = cluster_agreement
+    steps: Steps = field(default_factory=lambda: STEPS)
     _rule: Callable = field(init=False, repr=False)
 
     def __post_init__(self):
         self._rule = resolve_rule(self.rule)
-        if self.aggregate is None:
-            self.aggregate = rule_aggregate(self._rule)
+        if isinstance(self.rule, str) and self.rule == "midextremes" and self.steps.diameter_pair is not diameter_pair:
+            # MidExtremes picks its pair with the steps' diameter_pair, in the Aggregate as in the clusters
+            self._rule = partial(mid_extremes_weights, pair=self.steps.diameter_pair)
 
     # names ---------------------------------------------------------------------------------
     def tag(self, what: str) -> str:
@@ -220,7 +252,7 @@ class MDAA:
     def best_round(self, heard: dict, r: int) -> int | None:
         """The most advanced round r' >= r whose messages represent a majority (or None);
         ``heard[r']`` lists the sender of each round-r' message received."""
-        ok = [rr for rr, by in heard.items() if rr >= r and self.enough(self.clusters, by)]
+        ok = [rr for rr, by in heard.items() if rr >= r and self.steps.represented_majority(self.clusters, by)]
         return max(ok) if ok else None
 
     def _would_be_ready(self, heard: dict, r: int, messages) -> bool:
@@ -234,7 +266,7 @@ class MDAA:
 
     def _answer(self, ctx, to: int, last, y):
         """Send the help answer (recorded as ``"send"``, like every round message)."""
-        msg = self.answer(last, y)
+        msg = self.steps.answer(last, y)
         ctx.record("send", {"r": msg[0], "z": msg[1].x, "to": to})
         yield Send(to, msg, tag=self.tag(f"round {msg[0]}"))
 
@@ -245,22 +277,24 @@ class MDAA:
         ``resume``: the last checkpoint of a recovered process (``{}`` if it never
         checkpointed), or ``None`` on a first start.
         """
-        state = resume if resume and not self.restart else {}
+        steps = self.steps
+        state = steps.resume(resume) if resume else {}
         r = state.get("r", 1)
         y = state.get("y", x)
         z = state.get("z")
         last = state.get("last")
         recovering = resume is not None
-        if recovering and r <= self.R and self.ask_help:
+        request = steps.help_request(r) if recovering and r <= self.R else None
+        if request is not None:
             ctx.record("help", {"r": r})
-            yield Broadcast(("help", r), tag=self.tag("help"), include_self=False)
+            yield Broadcast(request, tag=self.tag("help"), include_self=False)
         got: dict[int, dict[int, Point]] = {}       # round -> sender -> its value (the first heard)
         heard: dict[int, list[int]] = {}              # round -> the sender of every message heard
         while r <= self.R:                                                  # for round r = 1 .. R
             ctx.record("round", r)
             if z is None:                                                   # 1. z_r = ClusterAA(y_r)
-                z = yield from self.agreement(ctx, me, y, self.array(me.cluster, r), self.K, inst=r,
-                                              resume=recovering and not self.restart)
+                z = yield from cluster_agreement(ctx, me, y, self.array(me.cluster, r), self.K, inst=r,
+                                                 resume=recovering, steps=steps, clusters=self.clusters)
                 yield Checkpoint({"r": r, "y": y, "z": z, "last": last})
             recovering = False
             ctx.record("send", {"r": r, "z": z.x, "to": None})
@@ -279,10 +313,10 @@ class MDAA:
                         heard.setdefault(body[0], []).append(m.src_pid)
                         got.setdefault(body[0], {}).setdefault(m.src_pid, body[1])
                 rr = self.best_round(heard, r)
-            senders = sorted(got[rr])                                       # 4./5. Aggregate, maybe skip
-            new = self.aggregate([got[rr][s] for s in senders], senders)
-            if rr > r and self.on_skip is not None:
-                new = self.on_skip(y, new)
+            senders = sorted(got[rr])                                       # 4. Aggregate
+            new = steps.aggregate(self._rule, steps.received_values(self.clusters, got[rr]))
+            if rr > r:                                                      # 5. skip to round r'
+                new = steps.skip(y, new)
             ctx.record("aggregate", {"r": rr, "from": r, "senders": senders, "skip": rr > r, "y": new.x})
             y, r, z = new, rr + 1, None
             got = {k: v for k, v in got.items() if k >= r}
@@ -312,14 +346,14 @@ def resolve(params: dict, n: int) -> tuple[int, int]:
     return R, K
 
 
-def spec_of(params: dict, **hooks) -> MDAA:
+def spec_of(params: dict, steps: Steps | None = None) -> MDAA:
     clusters = Clusters.parse(params["clusters"])
     R, K = resolve(params, clusters.n)
-    return MDAA(clusters, R, K, params["rule"], **hooks)
+    return MDAA(clusters, R, K, params["rule"], steps=STEPS if steps is None else steps)
 
 
-def build(problem, params, seed, **hooks):
-    spec = spec_of(params, **hooks)
+def build(problem, params, seed, steps):
+    spec = spec_of(params, steps)
     X = agreement_inputs(problem, params, seed)
     n = spec.clusters.n
 
@@ -328,8 +362,9 @@ def build(problem, params, seed, **hooks):
 
         def body(ctx, checkpoint=None):
             ctx.record("input", X[pid])
-            if recovering and checkpoint is not None and checkpoint.get("done") and not spec.restart:
-                y, last = checkpoint["y"], checkpoint["last"]
+            saved = steps.resume(checkpoint) if recovering and checkpoint is not None else {}
+            if saved.get("done"):
+                y, last = saved["y"], saved["last"]
             else:
                 x = input_point(X[pid], pid, n, params["provenance"])
                 y, last = yield from spec.agree(ctx, me, x, resume=(checkpoint or {}) if recovering else None)
@@ -340,7 +375,8 @@ def build(problem, params, seed, **hooks):
         return body
 
     specs = [ProcessSpec(process(p, False), recover=process(p, True)) for p in range(n)]
-    return System(specs, registers=spec.registers(), seed=seed)
+    return System(specs, registers=spec.registers(steps.initial_register(problem.d, n, params["provenance"])),
+                  seed=seed)
 
 
 def mdaa_values(trace) -> dict[int, list]:
@@ -451,6 +487,7 @@ ALGORITHM = register(Algorithm(
            "'Recovery through Skipping', 'Back to Overall MDAA'",
     params=PARAMS,
     build=build,
+    steps=STEPS,
     metrics=metrics,
     default_problem="quadratic",
     max_steps=_max_steps,

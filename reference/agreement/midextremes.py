@@ -20,9 +20,10 @@ indices.  The choice depends on the *values* only, never on who holds them, so
 MidExtremes is a function of the multiset of values (tested: permuting the rows gives
 the same bits).  A single value, or equal values, give that value.
 
-The distance and the tie-break are the named steps :func:`pair_distance` and
-:func:`pair_rank` of :func:`diameter_pair` (the broken variants replace one each);
-:func:`diameter` takes the largest distance directly, without choosing a pair.
+:func:`diameter_pair` is the named step ``diameter_pair`` of ``cluster-agreement`` and
+``mdaa``; its distance and its tie-break are :func:`pair_distance` and :func:`pair_rank`
+(the broken variants change one each); :func:`diameter` takes the largest distance
+directly, without choosing a pair.
 
 >>> import numpy as np
 >>> square = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
@@ -67,8 +68,15 @@ def pair_rank(X, lo: int, hi: int) -> tuple:
     return tuple(X[lo]), tuple(X[hi]), min(lo, hi), max(lo, hi)
 
 
-def diameter_pair(X, distance: Callable = pair_distance, rank: Callable = pair_rank) -> tuple[int, int]:
-    """Rows (a, b) realising the largest ``distance``, X_a <=lex X_b, ties broken by ``rank``."""
+def diameter_pair(X) -> tuple[int, int]:
+    """MidExtremes' pair: rows (a, b) realising the largest Euclidean distance, X_a <=lex X_b, ties
+    broken by the values (:func:`pair_rank`)."""
+    return farthest_pair(X, pair_distance, pair_rank)
+
+
+def farthest_pair(X, distance: Callable, rank: Callable) -> tuple[int, int]:
+    """Rows (a, b) realising the largest ``distance``, X_a <=lex X_b, ties broken by ``rank``:
+    :func:`diameter_pair` under another metric or tie rule (docs/agreement.md compares them)."""
     X = np.ascontiguousarray(X, dtype=np.float64)
     k = X.shape[0]
     if k < 2:

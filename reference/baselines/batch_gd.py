@@ -18,6 +18,7 @@ we take the step ``w_{t+1} = w_t − ε · (mean gradient)``, which is what BATC
 optimisation means.  Shards are contiguous index ranges; the shard results are
 combined in shard order, so the result does not depend on the schedule, and
 with ``n = 1`` it is exactly full-gradient descent with the problem's ``grad``.
+Named step (:class:`Steps`): ``combine`` (line 5).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 
 from ..engine import Job, Output, ProcessSpec, Receive, Start, System
 from ..errors import InputError
-from ..registry import (INT_BYTES, JOB_BYTES, MAX_WORKERS, Algorithm, Cost, MemoryEstimate, arrays_cost,
+from ..registry import (INT_BYTES, JOB_BYTES, MAX_WORKERS, Algorithm, Cost, MemoryEstimate, Steps, arrays_cost,
                         bounded_int, events_cost, records_cost, register)
 from ._common import final_metrics, gamma_param, iterations_param, start_point, x0_param
 
@@ -45,7 +46,7 @@ def combine_shard_means(means: list, sizes: list[int], m: int):
     return g
 
 
-def server_process(problem, gamma, T, n, x0, combine=combine_shard_means):
+def server_process(problem, gamma, T, n, x0, steps):
     shards = shards_of(problem.m, n)
     sizes = [len(s) for s in shards]
 
@@ -62,18 +63,18 @@ def server_process(problem, gamma, T, n, x0, combine=combine_shard_means):
                                 label=f"shards t={t}")
             ctx.record("arrival", [jobs.index(m.job) for m in got])
             by_job = {m.job: m.payload for m in got}
-            g = combine([by_job[jid] for jid in jobs], sizes, problem.m)    # line 5, in shard order
+            g = steps.combine([by_job[jid] for jid in jobs], sizes, problem.m)    # line 5, in shard order
             x = x - gamma * g
             ctx.record("x", x)
         yield Output(x)
     return body
 
 
-def build(problem, params, seed, combine=combine_shard_means):
+def build(problem, params, seed, steps):
     if problem.m < params["n"]:
         raise InputError(f"batch-gd: n = {params['n']} workers need at least n samples, the problem has m = {problem.m}")
     x0 = start_point(problem, params)
-    return System([ProcessSpec(server_process(problem, params["gamma"], params["T"], params["n"], x0, combine))],
+    return System([ProcessSpec(server_process(problem, params["gamma"], params["T"], params["n"], x0, steps))],
                   seed=seed)
 
 
@@ -95,6 +96,7 @@ ALGORITHM = register(Algorithm(
     params={"gamma": gamma_param(), "T": iterations_param(), "x0": x0_param(),
             "n": bounded_int("n", 1, "number of workers (shards), >= 1", 1, MAX_WORKERS, "n (workers)")},
     build=build,
+    steps=Steps(combine=combine_shard_means),
     metrics=lambda trace, problem, params: final_metrics(trace, problem, 0),
     default_problem="least-squares",
     max_steps=lambda p: p["T"] * (2 * p["n"] + 3) + 10,

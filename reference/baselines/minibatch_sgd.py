@@ -15,6 +15,9 @@ line   seed 003, Algorithm 4                                 here
 7      return w_{T+1}                                        ``Output(x)``
 =====  ====================================================  ====================================
 
+Named steps (:class:`Steps`): ``point`` (where lines 4-5 take the gradients), ``aggregate``
+(lines 4-5's sum) and ``mean`` (line 6's normalisation).
+
 Deviations and choices:
 
 * The update divides by b (seed 000: ``x_{t+1} = x_t − (η/M) Σ G(x_t, z_i)``); seed
@@ -37,7 +40,7 @@ from functools import partial
 from ..engine import Job, Output, ProcessSpec, Receive, Start, System
 from ..errors import InputError
 from ..registry import (INT_BYTES, JOB_BYTES, MAX_BATCH, MAX_ENTRIES, MAX_ITERATIONS, MAX_WORKERS, Algorithm, Cost,
-                        MemoryEstimate, Param, arrays_cost, bounded_int, events_cost, records_cost, register)
+                        MemoryEstimate, Param, Steps, arrays_cost, bounded_int, events_cost, records_cost, register)
 from ..rng import draw_batch
 from ._common import final_metrics, gamma_param, iterations_param, start_point, x0_param
 
@@ -51,37 +54,44 @@ def aggregate_in_batch_order(jobs, messages):
     return delta
 
 
-def batch_mean(delta, b: int):
-    """Line 6's normalisation: the sum of the batch's b gradients divided by b (seed 000's ``η/M Σ``)."""
+def batch_mean(delta, b: int, n: int):
+    """Line 6's normalisation: the sum of the batch's b gradients (computed by n workers) divided by b
+    (seed 000's ``η/M Σ``)."""
     return delta / b
 
 
-def server_process(problem, gamma, T, b, n, x0, seed, aggregate=aggregate_in_batch_order, batches=None,
-                   mean=batch_mean):
+def server_process(problem, gamma, T, b, n, x0, seed, batches, steps):
     def body(ctx):
         x = x0.copy()
+        x_prev = x0
         for t in range(T):
             M = draw_batch(seed, t, problem.m, b) if batches is None else batches[t % len(batches)]   # line 2
             jobs = []
+            at = steps.point(x, x_prev)
             for k, j in enumerate(M):                                   # lines 4-5, one job per sample
                 jid = yield Start(Job(f"w{k % n}", f"grad f_{int(j)}(x_{t})",
-                                      partial(problem.sample_grad, x, int(j))))
+                                      partial(problem.sample_grad, at, int(j))))
                 jobs.append(jid)
             mine = set(jobs)
             got = yield Receive(until=lambda ms: len(ms) >= b, match=lambda m: m.job in mine,
                                 label=f"batch t={t}")
             ctx.record("arrival", [jobs.index(m.job) for m in got])
-            delta = aggregate(jobs, got)
-            x = x - gamma * mean(delta, b)                               # line 6
+            delta = steps.aggregate(jobs, got)
+            x_prev, x = x, x - gamma * steps.mean(delta, b, n)              # line 6
             ctx.record("x", x)
         yield Output(x)                                                  # line 7
     return body
 
 
-def build(problem, params, seed, aggregate=aggregate_in_batch_order, mean=batch_mean):
+def gradient_point(x, x_prev):
+    """Lines 4-5: the batch's gradients are taken at w_t, the iterate of this step."""
+    return x
+
+
+def build(problem, params, seed, steps):
     x0 = start_point(problem, params)
     return System([ProcessSpec(server_process(problem, params["gamma"], params["T"], params["b"],
-                                              params["n"], x0, seed, aggregate, params.get("batches"), mean))],
+                                              params["n"], x0, seed, params.get("batches"), steps))],
                   seed=seed)
 
 
@@ -125,6 +135,7 @@ ALGORITHM = register(Algorithm(
     source="seed 003 Algorithm 4; seed 000 slides 'Mini-Batch SGD', 'Simple Distributed Mini-Batch SGD'",
     params=PARAMS,
     build=build,
+    steps=Steps(point=gradient_point, aggregate=aggregate_in_batch_order, mean=batch_mean),
     metrics=lambda trace, problem, params: final_metrics(trace, problem, 0),
     default_problem="least-squares",
     max_steps=lambda p: p["T"] * (2 * p["b"] + 3) + 10,

@@ -23,7 +23,8 @@ one node is SGD on that node's order, a property the test suite checks.  When
 ``T > H`` the node starts another pass over the same shuffled order (Zinkevich
 et al. assume ``T <= m/n``).  The ``m - nH`` samples left over by line 1 are not used.
 The final average is taken in node order, never arrival order, so the result
-does not depend on which node the adversary lets finish first.
+does not depend on which node the adversary lets finish first.  Named steps
+(:class:`Steps`): ``sent`` (line 9: which model a node sends) and ``average`` (line 10).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import numpy as np
 
 from ..engine import Output, ProcessSpec, Receive, Send, System, compute
 from ..errors import InputError
-from ..registry import MAX_PROCESSES, Algorithm, bounded_int, register
+from ..registry import MAX_PROCESSES, Algorithm, Steps, bounded_int, register
 from ..rng import STREAM_SPLIT, generator
 from ._common import final_metrics, gamma_param, iterations_param, start_point, x0_param
 
@@ -49,17 +50,23 @@ def shuffle(seed: int, i: int, local: np.ndarray) -> np.ndarray:
     return local[generator(seed, STREAM_SPLIT, 1 + i).permutation(len(local))]
 
 
-def node_process(problem, i, n, gamma, T, x0, seed, local):
+def sent_model(w_before, w_after):
+    """Line 9: the node sends its last model, w^i_T (the one after its T-th update)."""
+    return w_after
+
+
+def node_process(problem, i, n, gamma, T, x0, seed, local, steps):
     def body(ctx):
         order = shuffle(seed, i, local)                                   # line 4
         ctx.record("order", order)
         w = x0.copy()                                                     # line 5
+        before = w
         for t in range(T):                                                # line 6
             j = int(order[t % len(order)])                                # line 7
             g = yield from compute(f"w{i}", f"grad f_{j}(w^{i}_{t})", lambda w=w, j=j: problem.sample_grad(w, j))
-            w = w - gamma * g                                             # line 8
+            before, w = w, w - gamma * g                                  # line 8
             ctx.record("x", w)
-        yield Send(n, w, tag=f"w^{i}_T")                                  # line 9: to the aggregator
+        yield Send(n, steps.sent(before, w), tag=f"w^{i}_T")              # line 9: to the aggregator
     return body
 
 
@@ -71,23 +78,23 @@ def average_in_node_order(messages, n):
     return v / n
 
 
-def aggregator_process(n, average=average_in_node_order):
+def aggregator_process(n, steps):
     def body(ctx):
         got = yield Receive(until=lambda ms: len(ms) >= n, label="models")
         ctx.record("arrival", [m.src_pid for m in got])
-        yield Output(average(got, n))                                     # line 10
+        yield Output(steps.average(got, n))                               # line 10
     return body
 
 
-def build(problem, params, seed, average=average_in_node_order, node=node_process):
+def build(problem, params, seed, steps):
     n = params["n"]
     if problem.m < n:
         raise InputError(f"simu-parallel-sgd: n = {n} nodes need at least n samples, the problem has m = {problem.m}")
     x0 = start_point(problem, params)
     parts = partition(seed, problem.m, n)                                 # lines 1-2
-    procs = [ProcessSpec(node(problem, i, n, params["gamma"], params["T"], x0, seed, parts[i]))
+    procs = [ProcessSpec(node_process(problem, i, n, params["gamma"], params["T"], x0, seed, parts[i], steps))
              for i in range(n)]
-    procs.append(ProcessSpec(aggregator_process(n, average)))
+    procs.append(ProcessSpec(aggregator_process(n, steps)))
     return System(procs, seed=seed)
 
 
@@ -98,6 +105,7 @@ ALGORITHM = register(Algorithm(
     params={"gamma": gamma_param(), "T": iterations_param(), "x0": x0_param(),
             "n": bounded_int("n", 4, "number of nodes, >= 1", 1, MAX_PROCESSES, "n (nodes)")},
     build=build,
+    steps=Steps(sent=sent_model, average=average_in_node_order),
     metrics=lambda trace, problem, params: final_metrics(trace, problem, params["n"]),
     default_problem="least-squares",
     max_steps=lambda p: p["n"] * (3 * p["T"] + 4) + 10,

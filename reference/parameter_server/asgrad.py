@@ -63,14 +63,23 @@ Readings of what the poster leaves open:
   job's assignment (iteration 0 for A_1, t + 1 for the job assigned after receipt t) to
   its receipt, T − that for a job still active at the end; it differs from τ only by
   the waiting offset (t + 1) − α_{t+1} <= b − 1 (τ̃_max is recorded).
+
+Named steps (:class:`~asyncproof.reference.registry.Steps`), the lines where implementations go
+wrong: ``policy(t, i_t, n, b, seed) -> (k_{t+1}, α_{t+1})`` (the algorithm's Table 1 row),
+``data_of(job, finished)`` whose local data a job computes on (``finished``: the worker that just
+finished, ``None`` for A_1; :func:`assigned_worker`), ``point_of(job, xs)`` the iterate it is
+computed at (:func:`assigned_iterate`), ``count_active(workers)`` |A_{t+1} \\ R_t|
+(:func:`running_and_queued`), ``sample_key(job)`` which draw of its worker's sample stream a job
+uses (:func:`job_serial`) and ``serve_queue(workers, worker)`` what a worker does when it finishes
+a job (:func:`serve_queue`).
 """
 
 from __future__ import annotations
 
 from ..engine import Output, ProcessSpec, Receive, System
 from ..errors import InputError
-from ..registry import (MAX_BATCH, MAX_ITERATIONS, MAX_JOBS, MAX_WORKERS, Algorithm, Param, bounded_int, records_cost,
-                        register)
+from ..registry import (MAX_BATCH, MAX_ITERATIONS, MAX_JOBS, MAX_WORKERS, Algorithm, Param, Steps, bounded_int,
+                        records_cost, register)
 from ..rng import generator
 from ..baselines._common import final_metrics, gamma_param, iterations_param, start_point, x0_param
 from .common import Workers, local_gradient, local_splits, server_memory
@@ -111,23 +120,30 @@ POLICIES = {"pure": pure, "pure-waiting": pure_waiting, "random": random_worker,
             "random-waiting": random_waiting, "shuffled": shuffled}
 
 
-def _assigned_worker(job, finished):
+# --- the other named steps ------------------------------------------------------------------------
+
+
+def assigned_worker(job, finished):
+    """``data_of``: whose local data the job computes on."""
     return job.worker                 # a job computes on the data of the worker it was assigned to
 
 
-def _assigned_iterate(job, xs):
+def assigned_iterate(job, xs):
+    """``point_of``: the iterate the job is computed at."""
     return xs[job.pi]                 # ... at the iterate x_π it was assigned
 
 
-def _job_counter(job):
+def job_serial(job):
+    """``sample_key``: which draw of its worker's sample stream the job uses."""
     return job.serial                 # the k-th job of a worker draws the k-th sample of its stream
 
 
-def _running_and_queued(workers):
+def running_and_queued(workers):
+    """``count_active``: the active jobs |A_{t+1} \\ R_t|."""
     return workers.active()           # |A_{t+1} \ R_t| counts queued jobs too
 
 
-def _serve_queue(workers, worker):
+def serve_queue(workers, worker):
     """(``yield from``) The worker that just finished starts its next queued job at once."""
     yield from workers.start_next(worker)
 
@@ -137,32 +153,24 @@ def initial_jobs(C: int, n: int) -> list[int]:
     return [i % n for i in range(C)]
 
 
-def server(problem, splits, gamma: float, T: int, n: int, b: int, batch: int, policy, seed: int, x0,
-           data_of=_assigned_worker, point_of=_assigned_iterate, count_active=_running_and_queued,
-           sample_key=_job_counter, serve_queue=_serve_queue, C: int | None = None):
-    """The server of Algorithm 1 with ``C`` jobs in flight (default n).
-
-    The keyword hooks are the places where implementations go wrong; the defaults are
-    right, and the property suite's broken variants replace them: ``data_of(job,
-    finished)`` is whose data the job uses, ``point_of(job, xs)`` the iterate it is
-    computed at, ``count_active(workers)`` the active-job count, ``sample_key(job)`` which
-    draw of its worker's sample stream a job uses, ``serve_queue(workers, worker)`` what a
-    worker does when it finishes a job.
-    """
+def server(problem, splits, gamma: float, T: int, n: int, b: int, batch: int, seed: int, x0, steps: Steps,
+           C: int | None = None):
+    """The server of Algorithm 1 with ``C`` jobs in flight (default n), running the algorithm's
+    named ``steps`` (its policy among them)."""
     C = C or n
 
     def body(ctx):
         xs = [x0.copy()]                                       # x_0, x_1, ...: jobs read x_π
 
         def compute(job):
-            return local_gradient(problem, splits[job.data], seed, job.worker, sample_key(job), point_of(job, xs),
-                                  batch)
+            return local_gradient(problem, splits[job.data], seed, job.worker, steps.sample_key(job),
+                                  steps.point_of(job, xs), batch)
 
         workers = Workers(n, compute)
         assigned = []                                          # A: every job ever assigned, in order
         for i in initial_jobs(C, n):                           # Initialization: (i, 0) ∈ A_1
             job = workers.new_job(i, 0)
-            job.data = data_of(job, None)
+            job.data = steps.data_of(job, None)
             job.assigned_at = 0
             assigned.append(job)
             yield from workers.assign(job)
@@ -170,7 +178,7 @@ def server(problem, splits, gamma: float, T: int, n: int, b: int, batch: int, po
         delivered = []                                         # results received, not yet processed
         tau_C, taus, tilde = 0, [], []
         for t in range(T):
-            active = count_active(workers)                     # |A_{t+1} \ R_t|
+            active = steps.count_active(workers)               # |A_{t+1} \ R_t|
             tau_C = max(tau_C, active)
             if not delivered:                                  # once worker i_t finishes a job (i_t, π_t)
                 delivered = yield Receive(until=lambda ms: len(ms) >= 1,
@@ -186,10 +194,10 @@ def server(problem, splits, gamma: float, T: int, n: int, b: int, batch: int, po
                                     "gradient": g})
             xs.append(xs[t] - gamma * g)                       # x_{t+1} = x_t − γ g_{i_t}(x_{π_t})
             ctx.record("x", xs[t + 1])
-            yield from serve_queue(workers, job.worker)
-            k, alpha = policy(t, job.worker, n, b, seed)       # (k_{t+1}, α_{t+1})
+            yield from steps.serve_queue(workers, job.worker)
+            k, alpha = steps.policy(t, job.worker, n, b, seed)  # (k_{t+1}, α_{t+1})
             new = workers.new_job(k, alpha)
-            new.data = data_of(new, job.worker)
+            new.data = steps.data_of(new, job.worker)
             new.assigned_at = t + 1                            # (k_{t+1}, α_{t+1}) ∈ A_{t+2}
             assigned.append(new)
             ahead = (k in workers.running) + len(workers.queue[k])      # jobs it waits behind on worker k
@@ -204,16 +212,20 @@ def server(problem, splits, gamma: float, T: int, n: int, b: int, batch: int, po
     return body
 
 
-def build(problem, params, seed, policy, **hooks):
-    """The system for ``params``; ``policy`` is a Table 1 row's name (a key of :data:`POLICIES`) or a
-    policy function ``(t, i_t, n, b, seed) -> (k_{t+1}, α_{t+1})``."""
-    policy = POLICIES[policy] if isinstance(policy, str) else policy
+def build(problem, params, seed, steps):
+    """The system for ``params``, with ``steps`` (:func:`steps_of` a Table 1 row)."""
     n, b = params["n"], params.get("b", 1)
     splits = local_splits(problem, n, params["zeta"], seed)
     x0 = start_point(problem, params)
-    body = server(problem, splits, params["gamma"], params["T"], n, b, params["batch"], policy,
-                  seed, x0, C=params.get("C"), **hooks)
+    body = server(problem, splits, params["gamma"], params["T"], n, b, params["batch"], seed, x0, steps,
+                  C=params.get("C"))
     return System([ProcessSpec(body)], seed=seed)
+
+
+def steps_of(policy: str) -> Steps:
+    """The named steps of the Table 1 row ``policy`` (a key of :data:`POLICIES`)."""
+    return Steps(policy=POLICIES[policy], data_of=assigned_worker, point_of=assigned_iterate,
+                 count_active=running_and_queued, sample_key=job_serial, serve_queue=serve_queue)
 
 
 def _check(problem, params):
@@ -256,7 +268,8 @@ for _policy, (_name, _summary) in _NAMES.items():
         name=_name, summary=_summary,
         source=f"seed 001 Algorithm 1 and Table 1 ({_policy} policy)",
         params=_params("waiting" in _policy),
-        build=lambda problem, params, seed, _p=_policy: build(problem, params, seed, _p),
+        build=build,
+        steps=steps_of(_policy),
         metrics=lambda trace, problem, params: {**final_metrics(trace, problem, 0),
                                                 **{k: trace.observed(k)[-1] for k in ("tau_C", "tau_max",
                                                                                       "tau_tilde_max")

@@ -8,6 +8,8 @@ workers' compute times differ ("Client Compute Heterogeneity is Real").
 * :func:`local_splits` gives each worker its samples, with heterogeneity ζ ∈ [0, 1]
   (``zeta = 0``: i.i.d. split; ``zeta = 1``: sorted by label or target, one block each), so a job
   assigned to worker k computes on worker k's data;
+* :func:`own_split` is that lookup, worker k's split (a named step: mixing up the workers'
+  splits is a realistic mistake);
 * :func:`local_gradient` is g_k(x): the mean of ``batch`` samples of worker k's split,
   drawn from the generator keyed ``(seed, k, serial)`` where ``serial`` counts worker
   k's jobs: the sample never depends on the interleaving, and the gradient of a job is
@@ -66,6 +68,12 @@ def local_splits(problem, n: int, zeta: float, seed: int) -> list[np.ndarray]:
 def local_samples(split: np.ndarray, seed: int, worker: int, serial: int, batch: int = 1) -> np.ndarray:
     """The samples of worker ``worker``'s job number ``serial``: ``batch`` uniform draws from its split."""
     return split[generator(seed, STREAM_LOCAL + worker, serial).integers(0, len(split), size=batch, dtype=np.int64)]
+
+
+def own_split(splits, worker: int):
+    """Whose local data worker ``worker``'s jobs compute on: its own split (the named step
+    ``split_of`` of FedBuff, Rennala, Malenia and Ringleader)."""
+    return splits[worker]
 
 
 def local_gradient(problem, split: np.ndarray, seed: int, worker: int, serial: int, x, batch: int = 1):

@@ -19,11 +19,13 @@ FedBuff, Algorithm 1 (server, client), restated                here (``server``)
 =============================================================  =============================================
 input: η_g, η_l, local steps Q, concurrency C, buffer size K   params gamma_g, gamma_l, Q, C (default n), K
 run C clients; each downloads the current model when it        :func:`initial_clients`; :func:`download`
-starts                                                         (``Workers(on_start=download)``)
+starts                                                         (``Workers(on_start=download)``), step
+                                                               ``downloaded``
 client: y_0 = w; y_q = y_{q−1} − η_l g(y_{q−1}), q = 1..Q;      :func:`local_update`: Q steps on worker k's
 send Δ = y_0 − y_Q                                             data from the downloaded model
 if a client update Δ_i arrives: Δ̄ += s(τ_i) Δ_i, k += 1        ``buffer.append(...)`` with w(s), s = v − v_job
-if k == K: Δ̄ = Δ̄ / K (Alg 1, L11); w = w − η_g Δ̄;             :func:`aggregate`; publish x^(v+1), v += 1
+if k == K: Δ̄ = Δ̄ / K (Alg 1, L11); w = w − η_g Δ̄;             step ``normalise`` (:func:`normalise`);
+                                                               publish x^(v+1), v += 1
 Δ̄ = 0, k = 0
 sample a new client (C stay in training)                       k ~ Unif[n] keyed (seed, stream, t): it
                                                                downloads the model when it starts
@@ -79,6 +81,12 @@ Choices and deviations:
   ``x^(v+1) = x^(v) − η_g (Σ_k η_l g_k(x^(v)))/n`` (a property checks it bit for bit
   against ``minibatch-sgd`` with the same batches).  K != n or C != n is an error there.
 
+Named steps: ``normalise(buffer, normalization: str, K: int)`` returns ``(step, entries, Z)``,
+line L11's (Σ_i w_i Δ_i) / Z over the buffer sorted by (worker, serial) (:func:`normalise`; replace it
+with ``Steps.replace(normalise=...)``), ``downloaded(published, job)`` the version a starting client
+trains on (:func:`newest`), and ``split_of(splits, worker)`` whose local data a client trains on
+(:func:`~.common.own_split`).
+
 Recorded: ``"received"`` per update (``t``, ``worker``, ``serial``, ``version``, ``pi``, ``tau``,
 ``version_delay`` s, ``weight`` w(s), ``samples`` (the first local step's), ``gradient`` (the
 first local step's, at the downloaded model), ``local_samples`` (every step's), ``delta`` Δ,
@@ -94,20 +102,21 @@ import math
 
 from ..engine import Output, ProcessSpec, System
 from ..errors import InputError
-from ..registry import (DICT_BYTES, INT_BYTES, MAX_ITERATIONS, MAX_JOBS, MAX_STEP, Algorithm, Cost, Param, arrays_cost,
-                        bounded_int, positive, records_cost, register)
+from ..registry import (DICT_BYTES, INT_BYTES, MAX_ITERATIONS, MAX_JOBS, MAX_STEP, Algorithm, Cost, Param, Steps,
+                        arrays_cost, bounded_int, positive, records_cost, register)
 from ..rng import generator
 from ..baselines._common import final_metrics, iterations_param, start_point
 from .asgrad import STREAM_POLICY
-from .common import Workers, local_gradient, local_splits, server_memory
+from .common import Workers, local_gradient, local_splits, own_split, server_memory
 from .rennala import check_workers, receive_one, received_record, sum_in_order, worker_params
 
 WEIGHTINGS = {"none": lambda s: 1.0, "sqrt": lambda s: 1.0 / math.sqrt(1 + s)}
 NORMALIZATIONS = ("K", "weights")
 
 
-def aggregate(buffer, normalization: str, K: int):
-    """(Σ_i w_i Δ_i) / Z over the buffer sorted by (worker, serial); Z = K or Σ_i w_i."""
+def normalise(buffer, normalization: str, K: int):
+    """Line L11: (Σ_i w_i Δ_i) / Z over the buffer sorted by (worker, serial); Z = K or Σ_i w_i.
+    Returns (the step, the entries in summation order, Z)."""
     entries = sorted(buffer, key=lambda e: (e["worker"], e["serial"]))
     num = sum_in_order([e["weight"] * e["delta"] for e in entries])
     Z = float(K) if normalization == "K" else sum_in_order([e["weight"] for e in entries])
@@ -130,8 +139,8 @@ def local_update(problem, split, seed: int, worker: int, serial: int, y0, gamma_
 
 
 def newest(published, job) -> int:
-    """The model a client downloads when it starts: the one published last (not ``job.assigned``,
-    the one current when it was sampled, if it waited in a busy worker's queue)."""
+    """(The step ``downloaded``.)  The model a client downloads when it starts: the one published
+    last (not ``job.assigned``, the one current when it was sampled, if it waited in a busy worker's queue)."""
     return len(published) - 1
 
 
@@ -140,8 +149,8 @@ def initial_clients(C: int, n: int) -> list[int]:
     return [j % n for j in range(C)]
 
 
-def server(problem, splits, p: dict, seed: int, x0, downloaded=newest):
-    """FedBuff's server; ``downloaded(published)`` is the version a starting client takes."""
+def server(problem, splits, p: dict, seed: int, x0, steps: Steps):
+    """FedBuff's server, with the algorithm's named ``steps``."""
     n, K, T, Q = p["n"], p["K"], p["T"], p["Q"]
     C = p["C"] or n
     weight = WEIGHTINGS[p["weighting"]]
@@ -150,12 +159,12 @@ def server(problem, splits, p: dict, seed: int, x0, downloaded=newest):
         published = [x0.copy()]                                # x^(0), x^(1), ...
 
         def compute(job):
-            grads, samples, delta = local_update(problem, splits[job.worker], seed, job.worker, job.serial,
-                                                 published[job.version], p["gamma_l"], Q, p["batch"])
+            grads, samples, delta = local_update(problem, steps.split_of(splits, job.worker), seed, job.worker,
+                                                 job.serial, published[job.version], p["gamma_l"], Q, p["batch"])
             return (grads, delta), samples
 
         def download(job):                                     # the client starts: it takes the current model
-            job.version = downloaded(published, job)
+            job.version = steps.downloaded(published, job)
             job.pi = K * job.version                           # AsGrad's π = K v
             ctx.record("download", {"worker": job.worker, "serial": job.serial, "version": job.version})
 
@@ -178,7 +187,7 @@ def server(problem, splits, p: dict, seed: int, x0, downloaded=newest):
             ctx.record("received", rec)
             buffer.append(rec)
             if len(buffer) == K:
-                step, entries, Z = aggregate(buffer, p["normalization"], K)
+                step, entries, Z = steps.normalise(buffer, p["normalization"], K)
                 published.append(published[v] - p["gamma_g"] * step)
                 ctx.record("publish", {"version": v + 1, "t": t + 1, "Z": Z,
                                        "members": [(e["worker"], e["serial"]) for e in entries],
@@ -200,9 +209,10 @@ def server(problem, splits, p: dict, seed: int, x0, downloaded=newest):
     return body
 
 
-def build(problem, params, seed):
+def build(problem, params, seed, steps):
     splits = local_splits(problem, params["n"], params["zeta"], seed)
-    return System([ProcessSpec(server(problem, splits, params, seed, start_point(problem, params)))], seed=seed)
+    return System([ProcessSpec(server(problem, splits, params, seed, start_point(problem, params), steps))],
+                  seed=seed)
 
 
 def check(problem, params):
@@ -283,6 +293,7 @@ ALGORITHM = register(Algorithm(
            "waiting (FedBuff)'",
     params=PARAMS,
     build=build,
+    steps=Steps(normalise=normalise, downloaded=newest, split_of=own_split),
     metrics=metrics,
     default_problem="least-squares",
     max_steps=lambda p: 6 * (p["T"] + (p["C"] or p["n"])) + 20,

@@ -54,6 +54,10 @@ Readings and deviations:
   from its first gradient, then divided by B_i; the n row means are summed in worker
   order 0 .. n−1 and divided by n.  Division, not multiplication by 1/B_i or 1/n.
 
+Named steps: Rennala's (:data:`~.rennala.STEPS`) with ``enough(S)`` (line 4: returns the
+test on the counts, :func:`malenia_enough`) and ``aggregate(fresh, n)`` (line 10,
+:func:`malenia_aggregate`) replaced.
+
 Recorded: ``"received"`` per arriving gradient (``t`` = round k, ``pi``, ``tau``,
 ``used``, ``samples``, ``gradient``), ``"table"`` per update (``k``, ``counts`` B_i,
 ``members``: each row's serials in summation order), ``"x"``, ``"stopped"`` per stop,
@@ -66,8 +70,9 @@ from fractions import Fraction
 
 from ..registry import Algorithm, register
 from ..baselines._common import gamma_param, iterations_param
-from .rennala import (RoundRule, S_param, build_rounds, check_workers, metrics, rounds_memory, stale_param,
-                      sum_in_order, worker_params)
+from . import rennala
+from .rennala import (RoundRule, S_param, build_rounds, check_workers, metrics, round_rule, rounds_memory,
+                      stale_param, sum_in_order, worker_params)
 
 
 def harmonic_condition(counts, S: int) -> bool:
@@ -89,6 +94,7 @@ def rows_of(fresh, n: int):
 
 
 def malenia_enough(S: int):
+    """Line 4 (a step that returns the test on the counts B_i^k): :func:`harmonic_condition`."""
     return lambda counts: harmonic_condition(counts, S)
 
 
@@ -100,17 +106,22 @@ def table_average(rows):
 
 
 def malenia_aggregate(fresh, n):
+    """Line 10: the table of the round's fresh gradients, :func:`table_average` of its rows."""
     rows = rows_of(fresh, n)
     g = table_average([[g for _, g in row] for row in rows])
     return g, {"counts": [len(r) for r in rows], "members": [[s for s, _ in row] for row in rows]}
 
 
+STEPS = rennala.STEPS.replace(enough=malenia_enough, aggregate=malenia_aggregate)
+
+
 def malenia_rule(S: int) -> RoundRule:
-    return RoundRule(enough=malenia_enough(S), aggregate=malenia_aggregate, key="table")
+    """Malenia's own steps (:data:`STEPS`) with S bound."""
+    return round_rule(STEPS, S, "table")
 
 
-def build(problem, params, seed):
-    return build_rounds(problem, params, seed, malenia_rule(params["S"]))
+def build(problem, params, seed, steps):
+    return build_rounds(problem, params, seed, round_rule(steps, params["S"], "table"))
 
 
 PARAMS = {"gamma": gamma_param(), "T": iterations_param(),
@@ -128,6 +139,7 @@ ALGORITHM = register(Algorithm(
            "Algorithm 1 of Tyurin 2025 (w = 1/B)",
     params=PARAMS,
     build=build,
+    steps=STEPS,
     metrics=metrics,
     default_problem="least-squares",
     max_steps=lambda p: 3 * 64 * (p["T"] + 1) * (p["S"] + p["n"]) + 100,

@@ -65,6 +65,14 @@ Readings and deviations (each is tested in ``tests/test_parameter_server_algorit
   :mod:`.common`).  Delays are AsGrad's: π is the round whose iterate a job used,
   τ = k − π; Rennala uses only τ = 0.
 
+Named steps (:class:`~asyncproof.reference.registry.Steps`, shared with Malenia, which replaces
+``enough`` and ``aggregate``): ``restart(workers, k)`` (line 3, :func:`ask_all`), ``enough(S)``
+(line 4: returns the exit test on the counts, :func:`rennala_enough`), ``fresh(job, k)``
+(lines 6-7, :func:`computed_at_current`), ``again(workers, job, k, loop_ended, stale)`` (line 8,
+:func:`ask_again`), ``aggregate(fresh, n)`` (line 10, :func:`rennala_aggregate`), ``stop(workers,
+k)`` (line 12, :func:`stop_all`) and ``split_of(splits, worker)`` (whose data a job computes on,
+:func:`~.common.own_split`); :func:`round_rule` binds them to S as the :class:`RoundRule` the loop runs.
+
 Recorded: ``"received"`` per arriving gradient (``t`` = the round k it arrived in,
 ``pi``, ``tau``, ``used``, ``samples``, ``gradient``), ``"batch"`` per update
 (``k``, ``members``: the S (worker, serial) pairs in summation order), ``"x"`` per
@@ -79,10 +87,10 @@ from typing import Callable
 
 from ..engine import Output, ProcessSpec, Receive, System
 from ..errors import InputError
-from ..registry import (DICT_BYTES, MAX_BATCH, MAX_WORKERS, Algorithm, Param, bounded_int, records_cost,
+from ..registry import (DICT_BYTES, MAX_BATCH, MAX_WORKERS, Algorithm, Param, Steps, bounded_int, records_cost,
                         register)
 from ..baselines._common import final_metrics, gamma_param, iterations_param, start_point, x0_param
-from .common import Workers, local_gradient, local_splits, server_memory
+from .common import Workers, local_gradient, local_splits, own_split, server_memory
 
 
 # --- pieces the four parameter-server algorithms of seed 004 / FedBuff share ----------------------
@@ -184,9 +192,10 @@ def stop_all(workers, k: int):
 
 @dataclass(frozen=True)
 class RoundRule:
-    """What Rennala and Malenia do differently in the loop: line 4's exit test on the counts
-    B_i^k, line 10's aggregate of the round's fresh gradients (returns g^k and what to record
-    under ``key``), and the name of that record."""
+    """The steps the loop runs, with S bound (built by :func:`round_rule` from an algorithm's
+    steps): what Rennala and Malenia do differently is line 4's exit test on the counts B_i^k,
+    line 10's aggregate of the round's fresh gradients (returns g^k and what to record under
+    ``key``), and the name of that record."""
     enough: Callable[[list], bool]
     aggregate: Callable
     key: str
@@ -194,6 +203,7 @@ class RoundRule:
     again: Callable = ask_again
     restart: Callable = ask_all
     stop: Callable = stop_all
+    split_of: Callable = own_split
 
 
 def round_server(problem, splits, gamma: float, T: int, n: int, batch: int, seed: int, x0, rule: RoundRule,
@@ -204,7 +214,8 @@ def round_server(problem, splits, gamma: float, T: int, n: int, batch: int, seed
         xs = [x0.copy()]
 
         def compute(job):
-            return local_gradient(problem, splits[job.worker], seed, job.worker, job.serial, xs[job.pi], batch)
+            return local_gradient(problem, rule.split_of(splits, job.worker), seed, job.worker, job.serial,
+                                  xs[job.pi], batch)
 
         workers = Workers(n, compute)
         pending, discarded = [], 0
@@ -237,6 +248,8 @@ def round_server(problem, splits, gamma: float, T: int, n: int, batch: int, seed
 
 
 def rennala_enough(S: int):
+    """Line 4 with "exactly S" (a step that returns the test on the counts B_i^k): the round
+    ends once Σ_i B_i^k reaches S."""
     return lambda counts: sum(counts) >= S
 
 
@@ -255,6 +268,12 @@ def rennala_aggregate(fresh, n):
     return g, {"members": [(w, s) for w, s, _ in batch]}
 
 
+def round_rule(steps: Steps, S: int, key: str) -> RoundRule:
+    """The :class:`RoundRule` of an algorithm's ``steps`` with S bound; ``key`` names line 10's record."""
+    return RoundRule(enough=steps.enough(S), aggregate=steps.aggregate, key=key, fresh=steps.fresh,
+                     again=steps.again, restart=steps.restart, stop=steps.stop, split_of=steps.split_of)
+
+
 def build_rounds(problem, params, seed, rule: RoundRule):
     """The system of :func:`round_server` for ``params`` and ``rule``."""
     n = params["n"]
@@ -264,12 +283,17 @@ def build_rounds(problem, params, seed, rule: RoundRule):
     return System([ProcessSpec(body)], seed=seed)
 
 
+STEPS = Steps(restart=ask_all, enough=rennala_enough, fresh=computed_at_current, again=ask_again,
+              aggregate=rennala_aggregate, stop=stop_all, split_of=own_split)
+
+
 def rennala_rule(S: int) -> RoundRule:
-    return RoundRule(enough=rennala_enough(S), aggregate=rennala_aggregate, key="batch")
+    """Rennala's own steps (:data:`STEPS`) with S bound."""
+    return round_rule(STEPS, S, "batch")
 
 
-def build(problem, params, seed):
-    return build_rounds(problem, params, seed, rennala_rule(params["S"]))
+def build(problem, params, seed, steps):
+    return build_rounds(problem, params, seed, round_rule(steps, params["S"], "batch"))
 
 
 def metrics(trace, problem, params):
@@ -293,6 +317,7 @@ ALGORITHM = register(Algorithm(
     source="Tyurin & Richtárik, NeurIPS 2023 (Rennala SGD); Algorithm 1 of Tyurin 2025 (w = n/ΣB)",
     params=PARAMS,
     build=build,
+    steps=STEPS,
     metrics=metrics,
     default_problem="least-squares",
     max_steps=lambda p: 4 * p["T"] * (p["S"] + p["n"]) + 4 * p["n"] + 50,

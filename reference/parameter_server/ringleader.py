@@ -28,16 +28,17 @@ all workers start computing at x^0             "x^0 sent to every worker"       
 table (G_i, b_i); temporary table              "G_i is the sum of gradients for worker i     ``table``, ``stored``: per
 (G_i^+, b_i^+)                                 currently in the table, and b_i is the        worker, its gradients
                                                count"; "(G_i^+, b_i^+)"
-"Phase 1 (collect): Wait to receive at least   "Accumulate gradients until the gradient      ``while not ready(table)``:
+"Phase 1 (collect): Wait to receive at least   "Accumulate gradients until the gradient      ``while True``:
 one gradient from each worker"                 table is full" (repeat arrivals of a worker   every arrival into
-                                               join its row: b = (2, 1, 1))                  ``table``
+                                               join its row: b = (2, 1, 1))                  ``table`` until
+                                                                                             :func:`phase1_done`
 "Phase 2 (update): Perform a single update     "Perform a single model update per worker";   the arrival that fills
 per worker"                                    the arrival that fills the last empty row     the table triggers update
                                                triggers the first                            1; then each first arrival
                                                                                              of a worker not yet updated
 x^{k+1} = x^k − γ (1/n) Σ_i G_i/b_i            the estimator over the whole table            :func:`~.malenia.table_average`
-a worker already updated this round: store     "(store the intermediate gradients in a       ``stored[j]``
-                                               temporary table)"; "Store it for later use!"
+a worker already updated this round: store     "(store the intermediate gradients in a       :func:`store` into
+                                               temporary table)"; "Store it for later use!"  ``stored[j]``
 "Prepare for the Next Round: Move the stored   "Transition Step: Remove old gradients from   ``table, stored = stored,
 ones back to the original table"               the table"; the temporary table becomes the   empty``
                                                table of the next round
@@ -79,6 +80,12 @@ Readings (each tested in ``tests/test_parameter_server_algorithms.py``):
   serial order (the stored ones are older, so they come first), rows in worker order.
 * T counts updates; a run may stop inside phase 2.
 
+Named steps: ``phase1_done(table)`` ends phase 1 (:func:`phase1_done`: every row filled),
+``store(stored, worker, entry)`` puts an already-updated worker's phase-2 arrival into the temporary
+table (:func:`store`), ``keep_computing(workers, job)`` restarts a worker whose gradient did not
+trigger an update (:func:`keep_computing`), and ``split_of(splits, worker)`` is whose local data a
+job computes on (:func:`~.common.own_split`).
+
 Recorded: ``"received"`` per arrival (``t`` = updates so far, ``pi``, ``tau`` = t − π: the
 delay on arrival, which is the delay of its first use unless it is stored; ``phase`` 1
 or 2, ``stored``: True if it went to the temporary table, ``round``, ``used`` True),
@@ -95,9 +102,9 @@ the delays on arrival (what the run's delay histogram plots).
 from __future__ import annotations
 
 from ..engine import Output, ProcessSpec, System
-from ..registry import Algorithm, arrays_cost, register
+from ..registry import Algorithm, Steps, arrays_cost, register
 from ..baselines._common import final_metrics, gamma_param, iterations_param, start_point
-from .common import Workers, local_gradient, local_splits, server_memory
+from .common import Workers, local_gradient, local_splits, own_split, server_memory
 from .malenia import table_average
 from .rennala import check_workers, receive_one, received_record, worker_params
 
@@ -109,18 +116,27 @@ def keep_computing(workers, job):
     yield from workers.assign(workers.new_job(job.worker, job.pi))
 
 
-def server(problem, splits, gamma: float, T: int, n: int, batch: int, seed: int, x0, *, ready=all,
-           keep_stored: bool = True):
-    """The Ringleader server.  The keyword hooks are the two lines where implementations go
-    wrong; the defaults are right, and the property suite's broken variants replace them:
-    ``ready(table)`` ends phase 1 (every row filled), ``keep_stored`` keeps the arrivals of
-    workers already updated this round for the next round (no discarded work)."""
+def phase1_done(table) -> bool:
+    """Phase 1 (collect) ends when "at least one gradient from each worker" is in the table:
+    every row filled."""
+    return all(table)
+
+
+def store(stored, worker: int, entry) -> None:
+    """Phase 2: the arrival of a worker already updated this round goes to the temporary table
+    (G_i^+, b_i^+), for the next round ("Store it for later use!"): no work is discarded."""
+    stored[worker].append(entry)
+
+
+def server(problem, splits, gamma: float, T: int, n: int, batch: int, seed: int, x0, steps: Steps):
+    """The Ringleader server, with the algorithm's named ``steps``."""
 
     def body(ctx):
         xs = [x0.copy()]
 
         def compute(job):
-            return local_gradient(problem, splits[job.worker], seed, job.worker, job.serial, xs[job.pi], batch)
+            return local_gradient(problem, steps.split_of(splits, job.worker), seed, job.worker, job.serial,
+                                  xs[job.pi], batch)
 
         workers = Workers(n, compute)
         for i in range(n):                                     # every worker starts at x^0
@@ -131,16 +147,16 @@ def server(problem, splits, gamma: float, T: int, n: int, batch: int, seed: int,
         t, r = 0, 0
         while t < T:
             # Phase 1 (collect): no update until every row of the table is filled.
-            if ready is all and all(table):   # impossible: the round's last updater restarted after its update
+            if all(table):   # impossible: the round's last updater restarted after its update
                 raise AssertionError(f"round {r} starts with a full table: phase 1 has no finisher")
             while True:
                 job, g, idx = yield from receive_one(workers, pending, f"round {r} collect")
                 table[job.worker].append((job.serial, job.pi, g))
                 ctx.record("received", received_record(job, t, g, idx, True, phase=1, stored=False, round=r))
-                if ready(table):
+                if steps.phase1_done(table):
                     trigger = job.worker
                     break
-                yield from keep_computing(workers, job)                        # nobody idles
+                yield from steps.keep_computing(workers, job)                  # nobody idles
             # Phase 2 (update): one update per worker, the one that completed phase 1 first.
             todo = set(range(n))
             while True:
@@ -167,10 +183,9 @@ def server(problem, splits, gamma: float, T: int, n: int, batch: int, seed: int,
                                                                round=r))
                         trigger = job.worker
                         break
-                    if keep_stored:                                                 # already updated this round
-                        stored[job.worker].append((job.serial, job.pi, g))
+                    steps.store(stored, job.worker, (job.serial, job.pi, g))        # already updated this round
                     ctx.record("received", received_record(job, t, g, idx, True, phase=2, stored=True, round=r))
-                    yield from keep_computing(workers, job)
+                    yield from steps.keep_computing(workers, job)
             if t < T:                                          # prepare for the next round
                 table, stored = stored, [[] for _ in range(n)]
                 r += 1
@@ -179,11 +194,11 @@ def server(problem, splits, gamma: float, T: int, n: int, batch: int, seed: int,
     return body
 
 
-def build(problem, params, seed):
+def build(problem, params, seed, steps):
     n = params["n"]
     splits = local_splits(problem, n, params["zeta"], seed)
     body = server(problem, splits, params["gamma"], params["T"], n, params["batch"], seed,
-                  start_point(problem, params))
+                  start_point(problem, params), steps)
     return System([ProcessSpec(body)], seed=seed)
 
 
@@ -224,6 +239,7 @@ ALGORITHM = register(Algorithm(
            "Round'; Maranjyan & Richtárik 2025 (arXiv:2509.22860)",
     params=PARAMS,
     build=build,
+    steps=Steps(phase1_done=phase1_done, store=store, keep_computing=keep_computing, split_of=own_split),
     metrics=metrics,
     default_problem="least-squares",
     max_steps=lambda p: 200 * (p["T"] + p["n"]) + 100,

@@ -76,6 +76,10 @@ Readings and deviations (each tested in ``tests/test_cyclades.py``):
   plan of a batch is computed when the first thread reaches it and recorded by thread 0
   (``"batch"``: its positions, samples, components and allocation).
 
+Named steps (:class:`~asyncproof.reference.registry.Steps`): ``work`` (the allocation read as
+each thread's updates, in order: :meth:`Batch.work`) and ``barrier`` (when a batch's barrier
+opens: :func:`barrier_open`).
+
 Thread 0 records the data order π (``"order"``); every point records ``"sample"``: ``t`` (its
 position in π), ``j`` = π_t, ``batch``, ``thread``, ``support``, ``xhat`` (what it read, in
 support order) and ``g`` (the update it added), so the property can compare x̂_t with the
@@ -96,7 +100,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable
 
 import networkx as nx
 import numpy as np
@@ -105,7 +108,7 @@ from ..baselines._common import gamma_param, iterations_param, start_point, x0_p
 from ..engine import Local, Output, ProcessSpec, Receive, System, compute
 from ..errors import InputError
 from ..registry import (DICT_BYTES, INT_BYTES, MAX_BATCH, MAX_ENTRIES, MAX_ITERATIONS, MAX_PROCESSES, Algorithm, Cost,
-                        MemoryEstimate, Param, arrays_cost, bounded_int, events_cost, records_cost, register)
+                        MemoryEstimate, Param, Steps, arrays_cost, bounded_int, events_cost, records_cost, register)
 from ..rng import draw_batch
 from .conflict import conflict_graph, supports_of
 from .hogwild import sample_step, serial_sgd, support_size
@@ -148,7 +151,8 @@ class Batch:
     allocation: tuple[tuple[int, ...], ...]     # per thread: indices into ``components``
 
     def work(self) -> list[list[int]]:
-        """Per thread, the positions it processes, in order."""
+        """Per thread, the positions it processes, in order: its components in the order of their first
+        positions, each component's points in batch order."""
         return [[t for c in cs for t in self.components[c]] for cs in self.allocation]
 
     def record(self) -> dict:
@@ -173,15 +177,14 @@ def barrier_open(arrived: int, threads: int) -> bool:
 
 @dataclass
 class Shared:
-    """The shared memory ``x``, the data order, the batches' plans (computed once each) and the
-    barrier's arrival counts."""
+    """The shared memory ``x``, the data order, the batches' plans (computed once each, with the
+    threads' work lists of the step ``work``) and the barrier's arrival counts."""
     x: np.ndarray
     pi: list[int]
     size: int
     threads: int
     supports: list
-    work_of: Callable[[Batch], list[list[int]]]
-    barrier: Callable[[int, int], bool] = barrier_open
+    steps: Steps
     plans: dict = field(default_factory=dict)
     arrived: dict = field(default_factory=dict)
 
@@ -192,7 +195,7 @@ class Shared:
     def plan(self, b: int) -> tuple[Batch, list[list[int]]]:
         if b not in self.plans:
             batch = plan_batch(self.supports, self.pi, b, self.size, self.threads)
-            self.plans[b] = (batch, self.work_of(batch))
+            self.plans[b] = (batch, self.steps.work(batch))
         return self.plans[b]
 
 
@@ -224,17 +227,15 @@ def thread(problem, mem: Shared, gamma: float, pid: int):
                 ctx.record("sample", {"t": t, "j": j, "batch": b, "thread": pid, "support": support.tolist(),
                                       "xhat": xhat, "g": g})
             mem.arrived[b] = mem.arrived.get(b, 0) + 1
-            yield Receive(until=lambda ms, b=b: mem.barrier(mem.arrived[b], mem.threads), match=lambda m: False,
-                          label=f"barrier b={b}")
+            yield Receive(until=lambda ms, b=b: mem.steps.barrier(mem.arrived[b], mem.threads),
+                          match=lambda m: False, label=f"barrier b={b}")
         if pid == 0:
             yield Output(mem.x.copy())
     return body
 
 
-def build(problem, params, seed, work_of: Callable[[Batch], list[list[int]]] = Batch.work,
-          barrier: Callable[[int, int], bool] = barrier_open):
-    """The system; ``work_of`` (the thread's work lists of a batch) and ``barrier`` (when a batch's
-    barrier opens) are what broken variants change."""
+def build(problem, params, seed, steps: Steps):
+    """The system: one thread per core sharing ``x``, with the steps ``work`` and ``barrier``."""
     x0 = start_point(problem, params)
     if problem.constrained:
         try:
@@ -242,7 +243,7 @@ def build(problem, params, seed, work_of: Callable[[Batch], list[list[int]]] = B
         except InputError as e:
             raise InputError(f"{NAME}: {e}") from None
     pi = data_order(problem, params["T"], seed, params.get("order"))
-    mem = Shared(x0.copy(), pi, params["batch"], params["threads"], supports_of(problem), work_of, barrier)
+    mem = Shared(x0.copy(), pi, params["batch"], params["threads"], supports_of(problem), steps)
     return System([ProcessSpec(thread(problem, mem, params["gamma"], p)) for p in range(params["threads"])],
                   seed=seed)
 
@@ -329,6 +330,7 @@ ALGORITHM = register(Algorithm(
     source="seed 002, slides 'Reproducibility', 'Serial Equivalence'; Pan et al. 2016 (CYCLADES), Algorithm 1",
     params=PARAMS,
     build=build,
+    steps=Steps(work=Batch.work, barrier=barrier_open),
     metrics=metrics,
     default_problem="sparse-svm",
     max_steps=lambda p: 10_000_000,

@@ -29,6 +29,14 @@ for v in the support of f do               per coordinate, in increasing order:
                                            ``lock``: ``write x[v]`` under the coordinate's lock
 =========================================  =================================================
 
+Named steps (:class:`~asyncproof.reference.registry.Steps`), the lines above where
+implementations go wrong: ``sample`` (s_k, :func:`sample_of`), ``bounded_overlap`` (the
+``sample`` step's rule, :func:`overlap_below_tau`), ``lock`` (lock mode: :func:`take_lock`),
+``read`` (x = read shared memory, one coordinate: :func:`read_coordinate`), ``gradient``
+(g = −γ ∇f_i(x): :func:`sample_step`), ``update`` (g_v, the update's entry for coordinate v:
+:func:`update_coordinate`) and ``write`` (atomic and lock modes, x_v ← x_v + g_v:
+:func:`add_update`; the racy mode's load and store are written out in :func:`core`).
+
 The three write modes are three registered algorithms, ``hogwild-atomic``,
 ``hogwild-racy`` and ``hogwild-lock``, not one with a ``mode`` parameter: their guarantees
 differ (the RAM-content identity holds for atomic adds, updates are never lost with atomic
@@ -109,6 +117,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -117,7 +126,7 @@ from ..baselines._common import gamma_param, start_point, x0_param
 from ..engine import Local, Output, ProcessSpec, Receive, System, compute
 from ..errors import InputError
 from ..registry import (DICT_BYTES, INT_BYTES, MAX_ITERATIONS, MAX_PROCESSES, Algorithm, Cost, MemoryEstimate,
-                        arrays_cost, bounded_int, events_cost, records_cost, register)
+                        Steps, arrays_cost, bounded_int, events_cost, records_cost, register)
 from ..rng import draw_batch
 from .conflict import supports_of
 
@@ -141,6 +150,12 @@ def sample_step(problem, j: int, support: np.ndarray, xhat: np.ndarray, gamma: f
     return grad, -(gamma * grad)
 
 
+def overlap_below_tau(overlaps, tau: int) -> bool:
+    """The bounded-overlap rule: a new sample may start only while every sample in progress has
+    overlap < τ (``overlaps``: theirs so far)."""
+    return all(c < tau for c in overlaps)
+
+
 @dataclass
 class SharedMemory:
     """The RAM (``x``) and the run's books: the sampling counter k, the samples in progress
@@ -148,18 +163,17 @@ class SharedMemory:
     x: np.ndarray
     T: int
     tau: int | None
-    slack: int = 0                      # broken variants only: the overlap rule's off-by-one
     next_k: int = 0
     in_progress: dict = field(default_factory=dict)      # k -> overlap so far
     locks: dict = field(default_factory=dict)            # coordinate -> k holding its lock
     finished: dict = field(default_factory=dict)         # k -> its "sample" record
 
-    def may_sample(self) -> bool:
-        """The ``sample`` step's enabling condition: every sample in progress has overlap < τ
-        (or T samples are drawn: the step then lets the core stop)."""
+    def may_sample(self, bounded_overlap: Callable) -> bool:
+        """The ``sample`` step's enabling condition: the rule ``bounded_overlap`` (the step of that
+        name) allows a new sample (or T samples are drawn: the step then lets the core stop)."""
         if self.next_k >= self.T or self.tau is None:
             return True
-        return all(c < self.tau + self.slack for c in self.in_progress.values())
+        return bounded_overlap(self.in_progress.values(), self.tau)
 
     def begin(self) -> int:
         k = self.next_k
@@ -187,49 +201,53 @@ def release_locks(mem: SharedMemory, support) -> None:
         mem.locks.pop(int(v), None)
 
 
-@dataclass(frozen=True)
-class Hooks:
-    """The lines a broken variant changes (``properties/broken_shared_memory.py``); the
-    defaults are HOGWILD!'s."""
-    read: Callable | None = None        # (mem, v, cache) -> value read; default mem.x[v]
-    write_base: Callable | None = None  # (mem, v, xhat_v) -> value the update is added to (atomic/lock)
-    shared_buffer: bool = False         # the update is read at write time from one buffer all cores share
-    take_lock: Callable | None = None   # (mem, v, k) -> the steps that take v's lock; default take_lock
+def read_coordinate(mem: SharedMemory, v: int, local: dict):
+    """x = read shared memory, one coordinate: the value cell v holds now (``local`` is the core's
+    own memory, which a read of shared memory does not consult)."""
+    return mem.x[v]
+
+
+def update_coordinate(g: np.ndarray, q: int, v: int):
+    """g_v: the entry of the core's update g (given on the support) for v, the support's q-th coordinate."""
+    return g[q]
+
+
+def add_update(mem: SharedMemory, v: int, xhat_v, g_v) -> None:
+    """x_v ← x_v + g_v: the update added to what the cell holds now (one atomic add, or a write under
+    v's lock), not to ``xhat_v``, what the core read of it."""
+    mem.x[v] = mem.x[v] + g_v
 
 
 def core(problem, supports, mem: SharedMemory, gamma: float, seed: int, mode: str, pid: int, x0: np.ndarray,
-         hooks: Hooks = Hooks(), buffer: np.ndarray | None = None):
+         steps: Steps):
     """One core: ``while`` samples remain, sample, read, compute, write (the slide, line by line)."""
-    read = hooks.read or (lambda mem, v, cache: mem.x[v])
-    write_base = hooks.write_base or (lambda mem, v, xhat_v: mem.x[v])
-    lock = hooks.take_lock or take_lock
-
     def body(ctx):
-        cache: dict = {}
+        local: dict = {}                   # the core's own memory
         while True:
             # sample function f_i: enabled only while the bounded-overlap rule allows
-            yield Receive(until=lambda ms: mem.may_sample(), match=lambda m: False, label="sample")
+            yield Receive(until=lambda ms: mem.may_sample(steps.bounded_overlap), match=lambda m: False,
+                          label="sample")
             if mem.next_k >= mem.T:
                 return
             k = mem.begin()
             sampled_at = ctx.step
-            j = sample_of(seed, k, problem.m)
+            j = steps.sample(seed, k, problem.m)
             support = supports[j]
             if mode == "lock":             # in increasing coordinate order: no deadlock
                 for v in sorted(support):
-                    yield from lock(mem, int(v), k)
+                    yield from steps.lock(mem, int(v), k)
             # x = read shared memory: the support, one coordinate at a time
             xhat = np.empty(len(support))
             for q, v in enumerate(support):
                 yield Local(f"read x[{v}] k={k}")
-                xhat[q] = read(mem, int(v), cache)
+                xhat[q] = steps.read(mem, int(v), local)
                 ctx.record("mem", ("read", k, int(v), float(xhat[q])))
             # g = −γ ∇f_i(x)
             grad, g = yield from compute(f"w{pid}", f"grad f_{j} k={k}",
                                          lambda j=j, support=support, xhat=xhat.copy():
-                                         _job(problem, j, support, xhat, gamma, buffer))
+                                         steps.gradient(problem, j, support, xhat, gamma))
             # for v in the support of f: x_v ← x_v + g_v
-            update = (lambda q, v: buffer[v]) if hooks.shared_buffer else (lambda q, v, g=g: g[q])
+            update = partial(steps.update, g)
             for q, v in enumerate(support):
                 v = int(v)
                 if mode == "racy":
@@ -241,7 +259,7 @@ def core(problem, supports, mem: SharedMemory, gamma: float, seed: int, mode: st
                     ctx.record("mem", ("store", k, v, float(mem.x[v])))
                 else:
                     yield Local(f"{_WRITE_OP[mode]} x[{v}] k={k}")
-                    mem.x[v] = write_base(mem, v, xhat[q]) + update(q, v)
+                    steps.write(mem, v, xhat[q], update(q, v))
                     ctx.record("mem", (_WRITE_OP[mode], k, v, float(mem.x[v])))
             if mode == "lock":
                 yield Local(f"unlock k={k}")
@@ -256,14 +274,6 @@ def core(problem, supports, mem: SharedMemory, gamma: float, seed: int, mode: st
     return body
 
 
-def _job(problem, j, support, xhat, gamma, buffer):
-    grad, g = sample_step(problem, j, support, xhat, gamma)
-    if buffer is not None:          # broken variants only: one gradient buffer for all cores
-        buffer[:] = 0.0
-        buffer[support] = g
-    return grad, g
-
-
 def serial_iterates(x0: np.ndarray, records: list[dict]) -> list[np.ndarray]:
     """x_k on the support of s_k, for k = 0 .. T-1: x_{k+1} = x_k + g_k, in k order."""
     x = np.array(x0, dtype=np.float64)
@@ -275,7 +285,8 @@ def serial_iterates(x0: np.ndarray, records: list[dict]) -> list[np.ndarray]:
     return out
 
 
-def build(problem, params, seed, mode: str, hooks: Hooks = Hooks(), slack: int = 0):
+def build(problem, params, seed, steps: Steps, mode: str):
+    """The system of ``hogwild-<mode>`` (each registered algorithm binds its ``mode``)."""
     if mode not in MODES:
         raise InputError(f"unknown HOGWILD! write mode {mode!r}; known: {', '.join(MODES)}")
     try:
@@ -283,9 +294,8 @@ def build(problem, params, seed, mode: str, hooks: Hooks = Hooks(), slack: int =
     except InputError as e:
         raise InputError(f"hogwild-{mode}: {e}") from None
     supports = supports_of(problem)
-    mem = SharedMemory(x0.copy(), params["T"], params["tau"], slack=slack)
-    buffer = np.zeros(problem.d) if hooks.shared_buffer else None
-    return System([ProcessSpec(core(problem, supports, mem, params["gamma"], seed, mode, p, x0, hooks, buffer))
+    mem = SharedMemory(x0.copy(), params["T"], params["tau"])
+    return System([ProcessSpec(core(problem, supports, mem, params["gamma"], seed, mode, p, x0, steps))
                    for p in range(params["n"])], seed=seed)
 
 
@@ -428,13 +438,24 @@ _SUMMARY = {
     "lock": "HOGWILD! baseline 'coordinate or lock': per-coordinate locks over the support, in order",
 }
 
+#: each mode's named steps: the lock mode takes locks, the racy mode writes by a load and a store (no ``write``)
+STEPS = {
+    "atomic": Steps(sample=sample_of, bounded_overlap=overlap_below_tau, read=read_coordinate, gradient=sample_step,
+                    update=update_coordinate, write=add_update),
+    "racy": Steps(sample=sample_of, bounded_overlap=overlap_below_tau, read=read_coordinate, gradient=sample_step,
+                  update=update_coordinate),
+    "lock": Steps(sample=sample_of, bounded_overlap=overlap_below_tau, lock=take_lock, read=read_coordinate,
+                  gradient=sample_step, update=update_coordinate, write=add_update),
+}
+
 ALGORITHMS = {mode: register(Algorithm(
     name=f"hogwild-{mode}",
     summary=_SUMMARY[mode],
     source="seed 002, slides 'HOGWILD! 2011', 'HOGWILD! as noisy SGD', 'Convergence Rates for Hogwild!'; "
            "Niu et al. 2011, Algorithm 1; Mania et al. 2017",
     params=PARAMS,
-    build=lambda problem, params, seed, mode=mode: build(problem, params, seed, mode),
+    build=partial(build, mode=mode),
+    steps=STEPS[mode],
     metrics=metrics,
     default_problem="sparse-svm",
     max_steps=lambda p: 10_000_000,

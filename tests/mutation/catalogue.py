@@ -106,8 +106,8 @@ MUTANTS = [
            "a worker whose gradient did not trigger an update computes at another point than its own"),
     # --- shared memory (seed 002) -------------------------------------------------------------------------
     Mutant("hogwild-overlap-off-by-one", "reference/shared_memory/hogwild.py",
-           "return all(c < self.tau + self.slack for c in self.in_progress.values())",
-           "return all(c <= self.tau + self.slack for c in self.in_progress.values())", ("hogwild-atomic",),
+           "return all(c < tau for c in overlaps)",
+           "return all(c <= tau for c in overlaps)", ("hogwild-atomic",),
            "a sample may overlap τ + 1 others"),
     Mutant("hogwild-lock-not-held", "reference/shared_memory/hogwild.py", "    mem.locks[v] = k\n",
            "    pass\n", ("hogwild-lock",), "the lock is tested but never set"),

@@ -49,11 +49,26 @@ if (not _os.path.isdir(_os.path.join(_here, "reference"))           # not an ins
         and _os.path.isfile(_os.path.join(_root, "pyproject.toml"))):
     _sys.meta_path.insert(0, _CheckoutFinder(_root))
 
-from .reference.adversaries import make_adversary  # noqa: E402
-from .reference.engine import Model  # noqa: E402
-from .reference.errors import InputError, PropertyViolation, ReplayDivergence  # noqa: E402
-from .reference.problems import make_problem  # noqa: E402
-from .reference.schedule import Schedule, load_schedule, replay, run_algorithm  # noqa: E402
+# The public names are imported on first use (PEP 562), so importing asyncproof (as the pytest
+# plugin does in every session of anyone who installed it) costs no numpy or numba.
+_LAZY = {"make_adversary": "reference.adversaries", "Model": "reference.engine",
+         "InputError": "reference.errors", "PropertyViolation": "reference.errors",
+         "ReplayDivergence": "reference.errors", "make_problem": "reference.problems",
+         "Schedule": "reference.schedule", "load_schedule": "reference.schedule",
+         "replay": "reference.schedule", "run_algorithm": "reference.schedule"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def verify(*args, **kwargs):

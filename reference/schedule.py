@@ -318,27 +318,34 @@ def replay(schedule: Schedule, progress=None) -> ReplayResult:
     return ReplayResult(ok, trace.digest, schedule.digest, trace, metrics=metrics)
 
 
+def read_schedule_file(path: str | os.PathLike) -> tuple[Any, str]:
+    """The parsed JSON of a schedule file (bounded: size, nesting, numbers) and the file's name for
+    messages; every defect is a one-line :class:`InputError`."""
+    from .schedule_schema import MAX_FILE_BYTES, parse_text
+    path = Path(path)
+    where = f"schedule file {str(path)!r}"
+    try:
+        if path.is_dir():
+            raise InputError(f"{where} is a directory")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"{where} is {size} bytes; a schedule file is at most {MAX_FILE_BYTES}")
+        text = path.read_text()
+    except FileNotFoundError:
+        raise InputError(f"{where} does not exist") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{where} cannot be read: {e}") from None
+    return parse_text(text, where), where
+
+
 def load_schedule(path: str | os.PathLike) -> Schedule:
     """Read and validate a schedule file; every defect is a one-line :class:`InputError`.
 
     The text is bounded and parsed, checked against the declared schema
     (:data:`~asyncproof.reference.schedule_schema.SCHEMA`), then for meaning
     (:func:`schedule_from_json`)."""
-    from .schedule_schema import MAX_FILE_BYTES, parse_text
-    path = Path(path)
-    try:
-        if path.is_dir():
-            raise InputError(f"schedule file {str(path)!r} is a directory")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(f"schedule file {str(path)!r} is {size} bytes; a schedule file is at most {MAX_FILE_BYTES}")
-        text = path.read_text()
-    except FileNotFoundError:
-        raise InputError(f"schedule file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"schedule file {str(path)!r} cannot be read: {e}") from None
-    where = f"schedule file {str(path)!r}"
-    return schedule_from_json(parse_text(text, where), where)
+    d, where = read_schedule_file(path)
+    return schedule_from_json(d, where)
 
 
 def schedule_from_json(d: Any, where: str = "schedule") -> Schedule:

@@ -284,6 +284,27 @@ def _show(y) -> str:
     return "[" + ", ".join(f"{float(v):.6g}" for v in y) + "]"
 
 
+def _inputs(inputs, checker: str) -> np.ndarray:
+    """The inputs as an n × d float64 array, finite (else a one-line InputError: bad input)."""
+    try:
+        X = np.asarray(inputs, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"{checker}: inputs must be an n × d array of numbers, got {inputs!r}") from None
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise InputError(f"{checker}: inputs must be n × d (n >= 1), got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise InputError(f"{checker}: the inputs hold a non-finite value (row {int(np.argwhere(~np.isfinite(X))[0][0])})")
+    return X
+
+
+def _not_finite(points) -> str | None:
+    """A violation for an output that is not finite (an algorithm's NaN or inf is a result, not input)."""
+    for who, y in points:
+        if not np.all(np.isfinite(y)):
+            return f"{who}'s output {_show(y)} is not finite"
+    return None
+
+
 def check_validity(inputs, outputs=None, *, box: bool = False) -> str | None:
     """Every output lies in the convex hull of the inputs (``box=True``: in their bounding box,
     coordinate by coordinate: the validity coordinate-wise rules have).
@@ -301,12 +322,14 @@ def check_validity(inputs, outputs=None, *, box: bool = False) -> str | None:
         if not box:
             return ap.check_validity(run)
         inputs, outputs = Run.inputs.fget(run), Run.outputs.fget(run)
-    X = np.asarray(inputs, dtype=np.float64)
-    if X.ndim != 2 or X.shape[0] == 0:
-        raise InputError(f"check_validity: inputs must be n × d (n >= 1), got shape {X.shape}")
+    X = _inputs(inputs, "check_validity")
     scale = float(np.max(np.abs(X)))
     lo, hi = X.min(axis=0), X.max(axis=0)
-    for who, y in _points(outputs):
+    points = _points(outputs)
+    bad = _not_finite(points)
+    if bad:
+        return bad
+    for who, y in points:
         if y.shape != (X.shape[1],):
             return f"{who}'s output has {y.size} coordinates, the inputs {X.shape[1]}"
         if box:
@@ -341,8 +364,12 @@ def check_contraction(inputs, outputs=None, *, q: float | None = None) -> str | 
         inputs, outputs = Run.inputs.fget(run), Run.outputs.fget(run)
     if q is None or not q >= 0:
         raise InputError(f"check_contraction: give q >= 0 (the promised contraction), got {q!r}")
-    X = np.asarray(inputs, dtype=np.float64)
-    ys = [y for _, y in _points(outputs)]
+    X = _inputs(inputs, "check_contraction")
+    points = _points(outputs)
+    bad = _not_finite(points)
+    if bad:
+        return bad
+    ys = [y for _, y in points]
     din, dout = diameter(X), (diameter(np.array(ys)) if ys else 0.0)
     if dout ** 2 > q * din ** 2 + ap._slack(din ** 2):
         return (f"the outputs are not q-contracted: max||y_i − y_j||² = {dout ** 2:.6g} > q × max||x_i − x_j||² = "

@@ -59,6 +59,10 @@ class Steps(Mapping):
     Traceback (most recent call last):
     ...
     asyncproof.reference.errors.InputError: no step 'men' to replace; the steps are: mean
+    >>> s.replace(mean=2)
+    Traceback (most recent call last):
+    ...
+    asyncproof.reference.errors.InputError: step 'mean' must be a function, got 2
     """
 
     __slots__ = ("_fns",)
@@ -91,6 +95,9 @@ class Steps(Mapping):
         unknown = [k for k in fns if k not in self._fns]
         if unknown:
             raise InputError(f"no step {unknown[0]!r} to replace; the steps are: {', '.join(self._fns) or '(none)'}")
+        wrong = [k for k, f in fns.items() if not callable(f)]
+        if wrong:
+            raise InputError(f"step {wrong[0]!r} must be a function, got {fns[wrong[0]]!r}")
         return Steps(**{**self._fns, **fns})
 
 

@@ -253,6 +253,12 @@ def test_runs_and_checks_refuse_in_one_line():
         aps.check_contraction([[0.0], [1.0]], [[0.5]])
     with pytest.raises(InputError, match="inputs must be n × d"):
         aps.check_validity([1.0, 2.0], [[1.0]])
+    with pytest.raises(InputError, match=r"^check_validity: the inputs hold a non-finite value \(row 1\)$"):
+        aps.check_validity([[0.0, 0.0], [float("nan"), 1.0]], [[0.0, 0.0]])
+    with pytest.raises(InputError, match=r"^check_contraction: inputs must be an n × d array of numbers"):
+        aps.check_contraction([["a"]], [[0.0]], q=1.0)
+    with pytest.raises(InputError, match=r"^with_steps\('mdaa'\): step 'aggregate' must be a function, got 3$"):
+        aps.with_steps("mdaa", "mine-mdaa", aggregate=3)
 
 
 def test_checks_on_inputs_and_outputs_can_fail():
@@ -264,6 +270,11 @@ def test_checks_on_inputs_and_outputs_can_fail():
                                                               "inputs: coordinate 0 is 4.5, the inputs span [0, 4]")
     assert aps.check_contraction(X, [[1.0, 1.0], [1.0, 2.0]], q=1 / 32) is None
     assert aps.check_contraction(X, [[1.0, 1.0], [1.0, 3.0]], q=1 / 32).startswith("the outputs are not q-contracted")
+    # an output that is NaN is a violation of both (it compares false with everything, so it must be named)
+    nan = float("nan")
+    assert aps.check_validity(X, [[1.0, 1.0], [nan, 1.0]]) == "output 1's output [nan, 1] is not finite"
+    assert aps.check_validity(X, [[nan, 1.0]], box=True) == "output 0's output [nan, 1] is not finite"
+    assert aps.check_contraction(X, [[1.0, 1.0], [nan, 1.0]], q=1.0) == "output 1's output [nan, 1] is not finite"
 
 
 def test_a_schedule_replays_only_with_its_algorithm(tmp_path):

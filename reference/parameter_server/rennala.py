@@ -199,11 +199,11 @@ class RoundRule:
     enough: Callable[[list], bool]
     aggregate: Callable
     key: str
-    fresh: Callable = computed_at_current
-    again: Callable = ask_again
-    restart: Callable = ask_all
-    stop: Callable = stop_all
-    split_of: Callable = own_split
+    fresh: Callable
+    again: Callable
+    restart: Callable
+    stop: Callable
+    split_of: Callable
 
 
 def round_server(problem, splits, gamma: float, T: int, n: int, batch: int, seed: int, x0, rule: RoundRule,

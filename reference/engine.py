@@ -64,6 +64,7 @@ from typing import Any, Callable, Generator, Iterable
 import numpy as np
 
 from .errors import InputError, NonFinite
+from .records import Record, UndeclaredRecord, check_write
 
 # --------------------------------------------------------------------------------------
 # Atomic actions
@@ -217,6 +218,10 @@ class System:
     processes: list[ProcessSpec]
     registers: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
+    # the records its processes may write (reference/records.py), set by Algorithm.system for a
+    # registered algorithm called ``name``; None: a hand-built system, whose writes are not checked
+    records: dict[str, Any] | None = field(default=None, compare=False)
+    name: str = field(default="", compare=False)
 
     def __post_init__(self):
         if not self.processes:
@@ -242,8 +247,14 @@ class Context:
     def checkpoint(self):
         return copy.deepcopy(self._engine.nvm.get(self.pid))
 
-    def record(self, key: str, value: Any) -> None:
-        """Attach an observation to the current step (delays, rounds, iterates, ...)."""
+    def record(self, key: "str | Record", value: Any = None) -> None:
+        """Attach an observation to the current step (delays, rounds, iterates, ...): ``record(key,
+        value)``, or ``record(r)`` with ``r`` a typed :class:`~asyncproof.reference.records.Record`.
+        Checked against the records the algorithm declares (an undeclared key or a field missing is
+        an :class:`~asyncproof.reference.records.UndeclaredRecord` here, at the writer)."""
+        system = self._engine.system
+        value = check_write(system.records, key, value, system.name or "this system")
+        key = type(key).key if isinstance(key, Record) else key
         self._engine.trace.observations.append((self._engine.step_index, self.pid, key, _frozen(value)))
 
 
@@ -486,6 +497,21 @@ class Trace:
     # (from step, to step, from lane, to lane, "message" | "job" | "result") for space-time diagrams
     digest: str = ""
     divergence: Divergence | None = None   # where the run diverged (stopped == "diverged"), else None
+    declared: dict[str, Any] | None = None  # the records the run's algorithm declares (None: unchecked)
+    algorithm: str = ""
+
+    def records(self, kind: "type[Record] | str", pid: int | None = None) -> list:
+        """The records ``kind`` (a :class:`~asyncproof.reference.records.Record` type, typed values
+        back; or a key, plain values back), by ``pid`` if given, in step order.  Refuses a key the
+        run's algorithm does not declare (a misspelt key is an error here, not an empty list)."""
+        key = kind if isinstance(kind, str) else kind.key
+        if self.declared is not None and key not in self.declared and key not in UNCHECKED_KEYS:
+            raise UndeclaredRecord(f"a run of {self.algorithm or 'this system'} has no record {key!r} "
+                                   f"(it declares: {', '.join(sorted(self.declared))})")
+        values = self.observed(key, pid)
+        if isinstance(kind, str):
+            return values
+        return [kind.of(v, self.algorithm) for v in values]
 
     def observed(self, key: str, pid: int | None = None) -> list:
         """The values recorded under ``key`` (by ``pid`` if given), in step order."""
@@ -586,7 +612,7 @@ class Engine:
         self.system = system
         self.model = (model or Model()).validate(len(system.processes))
         self.adversary = adversary
-        self.trace = Trace()
+        self.trace = Trace(declared=system.records, algorithm=system.name)
         self.step_index = 0
         self.registers = {k: copy.deepcopy(v) for k, v in system.registers.items()}
         self.nvm: dict[int, Any] = {}

@@ -120,10 +120,15 @@ class Algorithm:
     memory: Callable[[Any, dict], int] | None = None
     steps: Steps = field(default_factory=Steps)
     variant_of: str | None = None                       # a broken variant: the algorithm it breaks
+    # the records a run writes (reference/records.py: declare(...)), checked at every write
+    records: dict[str, Any] | None = None
 
     def system(self, problem, params: dict, seed: int):
-        """The engine :class:`~asyncproof.reference.engine.System` of one run, built from the steps."""
-        return self.build(problem, params, seed, self.steps)
+        """The engine :class:`~asyncproof.reference.engine.System` of one run, built from the steps,
+        its writes checked against :attr:`records`."""
+        system = self.build(problem, params, seed, self.steps)
+        system.records, system.name = self.records, self.name
+        return system
 
 
 #: the real algorithms, by name (the broken variants live in asyncproof.properties.variants)

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..engine import Job, Output, ProcessSpec, Receive, Start, System
 from ..errors import InputError
+from ..records import ARRIVAL, ITERATE, declare
 from ..registry import (INT_BYTES, JOB_BYTES, MAX_WORKERS, Algorithm, Cost, MemoryEstimate, Steps, arrays_cost,
                         bounded_int, events_cost, records_cost, register)
 from ._common import final_metrics, gamma_param, iterations_param, start_point, x0_param
@@ -97,6 +98,7 @@ ALGORITHM = register(Algorithm(
             "n": bounded_int("n", 1, "number of workers (shards), >= 1", 1, MAX_WORKERS, "n (workers)")},
     build=build,
     steps=Steps(combine=combine_shard_means),
+    records=declare(ARRIVAL, ITERATE),
     metrics=lambda trace, problem, params: final_metrics(trace, problem, 0),
     default_problem="least-squares",
     max_steps=lambda p: p["T"] * (2 * p["n"] + 3) + 10,

@@ -39,6 +39,7 @@ from functools import partial
 
 from ..engine import Job, Output, ProcessSpec, Receive, Start, System
 from ..errors import InputError
+from ..records import ARRIVAL, ITERATE, declare
 from ..registry import (INT_BYTES, JOB_BYTES, MAX_BATCH, MAX_ENTRIES, MAX_ITERATIONS, MAX_WORKERS, Algorithm, Cost,
                         MemoryEstimate, Param, Steps, arrays_cost, bounded_int, events_cost, records_cost, register)
 from ..rng import draw_batch
@@ -136,6 +137,7 @@ ALGORITHM = register(Algorithm(
     params=PARAMS,
     build=build,
     steps=Steps(point=gradient_point, aggregate=aggregate_in_batch_order, mean=batch_mean),
+    records=declare(ARRIVAL, ITERATE),
     metrics=lambda trace, problem, params: final_metrics(trace, problem, 0),
     default_problem="least-squares",
     max_steps=lambda p: p["T"] * (2 * p["b"] + 3) + 10,

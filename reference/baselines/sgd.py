@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from ..engine import Output, ProcessSpec, System, compute
 from ..errors import InputError
+from ..records import ITERATE, Value, declare
 from ..registry import MAX_ENTRIES, MAX_ITERATIONS, Algorithm, Param, Steps, register
 from ..rng import draw_batch
 from ._common import final_metrics, gamma_param, iterations_param, start_point, x0_param
@@ -84,6 +85,7 @@ ALGORITHM = register(Algorithm(
                            max_len=MAX_ITERATIONS, items=(0, MAX_ENTRIES - 1))},
     build=build,
     steps=Steps(start=start_point, sample=sample, update=update),
+    records=declare(Value("j", "line 2: the sample drawn", kinds=(int,)), ITERATE),
     metrics=lambda trace, problem, params: final_metrics(trace, problem, 0),
     default_problem="least-squares",
     max_steps=lambda p: 4 * p["T"] + 10,

@@ -33,6 +33,7 @@ import numpy as np
 
 from ..engine import Output, ProcessSpec, Receive, Send, System, compute
 from ..errors import InputError
+from ..records import ARRIVAL, ITERATE, Value, declare
 from ..registry import MAX_PROCESSES, Algorithm, Steps, bounded_int, register
 from ..rng import STREAM_SPLIT, generator
 from ._common import final_metrics, gamma_param, iterations_param, start_point, x0_param
@@ -106,6 +107,7 @@ ALGORITHM = register(Algorithm(
             "n": bounded_int("n", 4, "number of nodes, >= 1", 1, MAX_PROCESSES, "n (nodes)")},
     build=build,
     steps=Steps(sent=sent_model, average=average_in_node_order),
+    records=declare(Value("order", "line 4: the node's shuffled samples", kinds=(np.ndarray,)), ITERATE, ARRIVAL),
     metrics=lambda trace, problem, params: final_metrics(trace, problem, params["n"]),
     default_problem="least-squares",
     max_steps=lambda p: p["n"] * (3 * p["T"] + 4) + 10,

@@ -44,23 +44,27 @@ def _is_mdaa(result) -> bool:
 
 
 def _inputs(trace) -> dict[int, np.ndarray]:
+    from .reference.agreement.cluster_agreement import INPUT
     xs = {}
-    for _, pid, key, v in trace.observations:
-        if key == "input":
-            xs.setdefault(pid, np.asarray(v, dtype=np.float64))
+    for _, pid, _, v in trace.stepwise(INPUT):
+        xs.setdefault(pid, np.asarray(v, dtype=np.float64))
     return xs
 
 
 def paths_of(result) -> dict[int, list[tuple[int, np.ndarray]]]:
     """Per process, its values in step order as (round, value): round 1 is its input; then, for
     MDAA, each aggregate of round r as round r + 1; for a cluster alone, each value it wrote."""
+    from .reference.agreement.cluster_agreement import Written
+    from .reference.agreement.mdaa import Aggregated
     trace = result.trace
     paths = {pid: [(1, x)] for pid, x in sorted(_inputs(trace).items())}
-    for _, pid, key, v in trace.observations:
-        if _is_mdaa(result) and key == "aggregate":
-            paths[pid].append((v["r"] + 1, np.asarray(v["y"])))
-        elif not _is_mdaa(result) and key == "write" and v["view"] is not None:
-            paths[pid].append((v["round"], np.asarray(v["x"])))
+    if _is_mdaa(result):
+        for _, pid, _, a in trace.stepwise(Aggregated):
+            paths[pid].append((a.r + 1, np.asarray(a.y)))
+    else:
+        for _, pid, _, w in trace.stepwise(Written):
+            if w.view is not None:
+                paths[pid].append((w.round, np.asarray(w.x)))
     return paths
 
 

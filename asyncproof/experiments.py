@@ -978,12 +978,12 @@ def _hogwild_task(task: dict) -> dict:
     res = run_algorithm(f"hogwild-{task['mode']}", problem={"name": "sparse-svm", "params": task["problem"]},
                         params=task["params"], seed=task["seed"], adversary=f"random:seed={task['seed']}")
     problem, gamma, recs = res.problem, task["params"]["gamma"], samples(res.trace)
-    serial = serial_sgd(problem, [r["j"] for r in recs], problem.x0, gamma)
+    serial = serial_sgd(problem, [r.j for r in recs], problem.x0, gamma)
     out = dict(task)
     out.update(dist=res.metrics["dist_to_serial"], rel_dist=res.metrics["dist_to_serial"] / math.sqrt(
         max(float(np.dot(serial, serial)), 1e-300)), loss=res.metrics["loss"], serial_loss=float(problem.value(serial)),
         noise=float(np.mean(np.abs(noise_terms(res.trace, gamma)))), overlap=res.metrics["max_overlap"],
-        M2=max(float(np.dot(r["grad"], r["grad"])) for r in recs), lost=res.metrics["lost_updates"],
+        M2=max(float(np.dot(r.grad, r.grad)) for r in recs), lost=res.metrics["lost_updates"],
         noisy=res.metrics["noisy_reads"] / len(recs))
     return out
 

@@ -60,9 +60,9 @@ from hypothesis import strategies as st
 
 from ..reference.adversaries import Adversary
 from ..reference.engine import Model
-from ..reference.agreement.cluster_agreement import KAPPA_CLUSTER
+from ..reference.agreement.cluster_agreement import DECIDE, KAPPA_CLUSTER, Skipped, Written
 from ..reference.agreement.cluster_model import STREAM_INPUTS, Clusters, agreement_inputs, fault_model
-from ..reference.agreement.mdaa import cluster_precision, kappa_round, resolve
+from ..reference.agreement.mdaa import ROUND, Aggregated, Sent, cluster_precision, kappa_round, resolve
 from ..reference.agreement.midextremes import diameter
 from ..reference.agreement.provenance import certify, hull_distance
 from ..reference.rng import generator
@@ -363,9 +363,14 @@ def _clusters(result) -> Clusters:
     return Clusters.parse(result.params["clusters"])
 
 
+def _is_mdaa(result) -> bool:
+    """An MDAA run (it has K): only MDAA records Aggregates, round messages, MDAA rounds."""
+    return "K" in result.params
+
+
 def _decisions(result) -> dict:
     """The last decision of every process that decided: its value and provenance weights."""
-    return {pid: v for (_, pid, key, v) in result.trace.observations if key == "decide"}
+    return {pid: v for (_, pid, _, v) in result.trace.stepwise(DECIDE)}
 
 
 def _outputs(result) -> dict[int, np.ndarray]:
@@ -388,7 +393,8 @@ def _status(trace) -> tuple[set[int], set[int]]:
 
 
 def _skipped(result) -> bool:
-    return bool(result.trace.observed("skip")) or any(a["skip"] for a in result.trace.observed("aggregate"))
+    return bool(result.trace.records(Skipped)) or (
+        _is_mdaa(result) and any(a.skip for a in result.trace.records(Aggregated)))
 
 
 def _slack(scale: float) -> float:
@@ -441,8 +447,8 @@ _register(
 def _cluster_rounds(result) -> str | None:
     """Every round of every cluster instance: diam(V_{k+1}) <= κ diam(V_k) (κ = √(6/7))."""
     V: dict = {}
-    for w in result.trace.observed("write"):
-        V.setdefault((w["inst"], w["c"], w["round"]), []).append(np.asarray(w["x"]))
+    for w in result.trace.records(Written):
+        V.setdefault((w.inst, w.c, w.round), []).append(np.asarray(w.x))
     for (inst, c, k), vals in sorted(V.items()):
         nxt = V.get((inst, c, k + 1))
         if not nxt:
@@ -533,28 +539,28 @@ def _midextremes_views(result) -> tuple[list, str | None]:
         return cached
     views, error = [], None
     latest: dict = {}
-    for w in result.trace.observed("write"):
-        inst, c, k = w["inst"], w["c"], w["round"] - 1
+    for w in result.trace.records(Written):
+        inst, c, k = w.inst, w.c, w.round - 1
         where = f"cluster {c}" + (f" in MDAA round {inst}" if inst else "")
-        if w["view"] is not None:
-            X = [latest.get((inst, c, j, k)) for j, rd in enumerate(w["view"]) if rd == k]
+        if w.view is not None:
+            X = [latest.get((inst, c, j, k)) for j, rd in enumerate(w.view) if rd == k]
             if any(x is None for x in X):
-                error = error or (f"{where}: A[{w['j']}]'s round-{k + 1} value was computed from a round-{k} value "
+                error = error or (f"{where}: A[{w.j}]'s round-{k + 1} value was computed from a round-{k} value "
                                   f"nobody wrote")
             else:
-                views.append((f"{where}: A[{w['j']}]'s round-{k + 1} value", X, w["x"]))
-        latest[(inst, c, w["j"], w["round"])] = w["x"]
+                views.append((f"{where}: A[{w.j}]'s round-{k + 1} value", X, w.x))
+        latest[(inst, c, w.j, w.round)] = w.x
     if result.params.get("rule") == "midextremes":
         sent: dict = {}
-        for step, pid, key, v in result.trace.observations:
-            if key == "send":
-                sent.setdefault((pid, v["r"]), v["z"])
-            elif key == "aggregate":
-                X = [sent.get((s, v["r"])) for s in v["senders"]]
+        for step, pid, _, v in result.trace.stepwise(Sent, Aggregated):
+            if isinstance(v, Sent):
+                sent.setdefault((pid, v.r), v.z)
+            else:
+                X = [sent.get((s, v.r)) for s in v.senders]
                 if any(x is None for x in X):
-                    error = error or f"p{pid} aggregated round {v['r']} with a value its sender never sent"
+                    error = error or f"p{pid} aggregated round {v.r} with a value its sender never sent"
                 else:
-                    views.append((f"p{pid}'s Aggregate of round {v['r']}", X, v["y"]))
+                    views.append((f"p{pid}'s Aggregate of round {v.r}", X, v.y))
     result._midextremes_views = (views, error)
     return views, error
 
@@ -578,8 +584,8 @@ def _mdaa_rounds(result) -> str | None:
     R, K = resolve(result.params, n)
     kappa = kappa_round(result.params["rule"], cluster_precision(K), n)
     Y = {1: list(_inputs(result))}
-    for a in result.trace.observed("aggregate"):
-        Y.setdefault(a["r"] + 1, []).append(np.asarray(a["y"]))
+    for a in result.trace.records(Aggregated):
+        Y.setdefault(a.r + 1, []).append(np.asarray(a.y))
     for r in sorted(Y):
         if r + 1 in Y:
             before, after = diameter(Y[r]), diameter(Y[r + 1])
@@ -630,11 +636,11 @@ def _views_differed(result) -> bool:
     if _skipped(result):
         return True
     seen: dict = {}
-    for w in result.trace.observed("write"):
-        if w["view"] is not None:
-            seen.setdefault((w["inst"], w["c"], w["round"]), set()).add(tuple(w["view"]))
-    for a in result.trace.observed("aggregate"):
-        seen.setdefault(("mdaa", a["r"]), set()).add(tuple(a["senders"]))
+    for w in result.trace.records(Written):
+        if w.view is not None:
+            seen.setdefault((w.inst, w.c, w.round), set()).add(tuple(w.view))
+    for a in result.trace.records(Aggregated) if _is_mdaa(result) else ():
+        seen.setdefault(("mdaa", a.r), set()).add(tuple(a.senders))
     return any(len(v) >= 2 for v in seen.values())
 
 
@@ -737,19 +743,17 @@ def check_no_split(result) -> str | None:
     trace, clusters = result.trace, _clusters(result)
     got = _deliveries(trace)
     by_round: dict[int, list] = {}
-    for step, pid, key, a in trace.observations:
-        if key != "aggregate":
-            continue
-        for s in a["senders"]:
-            at = got.get((s, pid, a["r"]))
+    for step, pid, _, a in trace.stepwise(Aggregated) if _is_mdaa(result) else ():
+        for s in a.senders:
+            at = got.get((s, pid, a.r))
             if at is None or at >= step:
-                return f"p{pid} aggregated round {a['r']} with a message from p{s} that was never delivered to it"
-        cs = {clusters.cluster_of(s) for s in a["senders"]}
-        for other_pid, other in by_round.get(a["r"], []):
+                return f"p{pid} aggregated round {a.r} with a message from p{s} that was never delivered to it"
+        cs = {clusters.cluster_of(s) for s in a.senders}
+        for other_pid, other in by_round.get(a.r, []):
             if not cs & other:
-                return (f"split: in round {a['r']} p{other_pid} aggregated clusters {sorted(other)} and p{pid} "
+                return (f"split: in round {a.r} p{other_pid} aggregated clusters {sorted(other)} and p{pid} "
                         f"clusters {sorted(cs)}, with no cluster in common")
-        by_round.setdefault(a["r"], []).append((pid, cs))
+        by_round.setdefault(a.r, []).append((pid, cs))
     msg = _overall(result)
     if msg:
         return msg
@@ -770,13 +774,11 @@ def _edge_of_majority(result) -> bool:
         m = re.fullmatch(r"p(\d+) broadcast round (\d+)", e)
         if m:
             sent.setdefault(int(m.group(2)), {}).setdefault(int(m.group(1)), i)
-    for step, pid, key, a in trace.observations:
-        if key != "aggregate":
-            continue
-        cs = {clusters.cluster_of(s) for s in a["senders"]}
+    for step, pid, _, a in trace.stepwise(Aggregated) if _is_mdaa(result) else ():
+        cs = {clusters.cluster_of(s) for s in a.senders}
         rep = sum(len(clusters.members[c]) for c in cs)
         bare = all(2 * (rep - len(clusters.members[c])) <= clusters.n for c in cs)
-        held = any(clusters.cluster_of(s) not in cs for s, at in sent.get(a["r"], {}).items() if at < step)
+        held = any(clusters.cluster_of(s) not in cs for s, at in sent.get(a.r, {}).items() if at < step)
         if bare and held:
             return True
     return False
@@ -803,22 +805,21 @@ _register(
 def check_recovery(result) -> str | None:
     trace = result.trace
     last: dict = {}
-    for w in trace.observed("write"):
-        reg = (w["inst"], w["c"], w["j"])
-        if reg in last and w["round"] <= last[reg]:
-            return (f"register A[{w['j']}] of cluster {w['c']}" + (f" (MDAA round {w['inst']})" if w["inst"] else "")
-                    + f" held round {last[reg]} and was written with round {w['round']}: "
-                    + ("back" if w["round"] < last[reg] else "the same round again"))
-        last[reg] = w["round"]
+    for w in trace.records(Written):
+        reg = (w.inst, w.c, w.j)
+        if reg in last and w.round <= last[reg]:
+            return (f"register A[{w.j}] of cluster {w.c}" + (f" (MDAA round {w.inst})" if w.inst else "")
+                    + f" held round {last[reg]} and was written with round {w.round}: "
+                    + ("back" if w.round < last[reg] else "the same round again"))
+        last[reg] = w.round
     entered: dict[int, int] = {}
-    for step, pid, key, v in trace.observations:
-        if key == "round":
-            if v < entered.get(pid, 0):
-                return f"p{pid} entered MDAA round {v} after round {entered[pid]}: it moved backwards"
-            entered[pid] = v
+    for step, pid, _, v in trace.stepwise(ROUND) if _is_mdaa(result) else ():
+        if v < entered.get(pid, 0):
+            return f"p{pid} entered MDAA round {v} after round {entered[pid]}: it moved backwards"
+        entered[pid] = v
     if trace.stopped == "quiescent":
         down, recovered = _status(trace)
-        decided = {pid for (_, pid, k, _) in trace.observations if k == "decide"}
+        decided = {pid for (_, pid, _, _) in trace.stepwise(DECIDE)}
         lost = sorted(p for p in recovered - down if p not in decided)
         if lost:
             return f"{', '.join(f'p{p}' for p in lost)} recovered and never decided"
@@ -828,8 +829,8 @@ def check_recovery(result) -> str | None:
 def _crashes_after_durable_steps(result) -> list[tuple[int, int]]:
     """(pid, index of the crash) of every crash that came right after the process's durable step:
     in MDAA the checkpoint that follows an Aggregate, in a cluster alone a register write."""
-    events, mdaa = result.trace.events, "K" in result.params
-    aggregated = {(step, pid) for step, pid, key, _ in result.trace.observations if key == "aggregate"}
+    events, mdaa = result.trace.events, _is_mdaa(result)
+    aggregated = {(step, pid) for step, pid, _, _ in result.trace.stepwise(Aggregated)} if mdaa else set()
     last: dict[int, int] = {}          # pid -> index of its last step
     out = []
     for i, e in enumerate(events[:-1]):
@@ -856,8 +857,8 @@ def _recovered_and_skipped(result) -> bool:
         m = re.fullmatch(r"recover p(\d+)", e)
         if m:
             recovered_at.setdefault(int(m.group(1)), i)
-    for step, pid, key, v in result.trace.observations:
-        if pid in recovered_at and step > recovered_at[pid] and (key == "skip" or (key == "aggregate" and v["skip"])):
+    for step, pid, _, v in result.trace.stepwise(Skipped, *((Aggregated,) if _is_mdaa(result) else ())):
+        if pid in recovered_at and step > recovered_at[pid] and (isinstance(v, Skipped) or v.skip):
             return True
     return False
 
@@ -901,14 +902,12 @@ def _two_voices(result) -> str | None:
     different things for one round (a round message, a register's round).  One that does is two
     processes (the crashed one and a fresh one), which no fault pattern of n processes allows."""
     said: dict = {}
-    for step, pid, key, v in result.trace.observations:
-        if key == "send":
-            what, x = (f"p{pid}'s round-{v['r']} message", pid, v["r"]), v["z"]
-        elif key == "write":
-            where = f"cluster {v['c']}" + (f" (MDAA round {v['inst']})" if v["inst"] else "")
-            what, x = (f"A[{v['j']}] of {where} with round {v['round']}", v["inst"], v["c"], v["j"], v["round"]), v["x"]
+    for step, pid, _, v in result.trace.stepwise(Written, *((Sent,) if _is_mdaa(result) else ())):
+        if isinstance(v, Sent):
+            what, x = (f"p{pid}'s round-{v.r} message", pid, v.r), v.z
         else:
-            continue
+            where = f"cluster {v.c}" + (f" (MDAA round {v.inst})" if v.inst else "")
+            what, x = (f"A[{v.j}] of {where} with round {v.round}", v.inst, v.c, v.j, v.round), v.x
         x = np.asarray(x, dtype=np.float64)
         first = said.setdefault(what, (step, x))
         if first[1].tobytes() != x.tobytes():
@@ -948,9 +947,8 @@ def check_crash_budget(result) -> str | None:
 
 def _first_decisions(result) -> dict[int, int]:
     out: dict[int, int] = {}
-    for step, pid, key, _ in result.trace.observations:
-        if key == "decide":
-            out.setdefault(pid, step)
+    for step, pid, _, _ in result.trace.stepwise(DECIDE):
+        out.setdefault(pid, step)
     return out
 
 
@@ -998,18 +996,16 @@ def check_correct_majority(result) -> str | None:
                 return (f"after step {i} ({e}) {n - len(down)} of n = {n} processes are up, no majority "
                         f"(down: {', '.join(f'p{q}' for q in sorted(down))}), under the majority constraint")
     got = _deliveries(result.trace)
-    for step, pid, key, a in result.trace.observations:
-        if key != "aggregate":
-            continue
-        senders = sorted(set(a["senders"]))
+    for step, pid, _, a in result.trace.stepwise(Aggregated) if _is_mdaa(result) else ():
+        senders = sorted(set(a.senders))
         for s in senders:
-            at = got.get((s, pid, a["r"]))
+            at = got.get((s, pid, a.r))
             if at is None or at >= step:
-                return f"p{pid} aggregated round {a['r']} with a message from p{s} that was never delivered to it"
+                return f"p{pid} aggregated round {a.r} with a message from p{s} that was never delivered to it"
         hit = {clusters.cluster_of(s) for s in senders}
         rep = sum(len(clusters.members[c]) for c in hit)
         if 2 * rep <= n:
-            return (f"p{pid} aggregated round {a['r']} on the messages of {', '.join(f'p{s}' for s in senders)}, "
+            return (f"p{pid} aggregated round {a.r} on the messages of {', '.join(f'p{s}' for s in senders)}, "
                     f"representing {rep} of n = {n} processes: not a majority")
     return check_termination(result)
 

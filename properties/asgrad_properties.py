@@ -36,7 +36,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..reference.adversaries import Adversary, HypothesisAdversary, Timed
-from ..reference.parameter_server.asgrad import STREAM_POLICY
+from ..reference.parameter_server.asgrad import (ASSIGNED, STREAM_POLICY, TAU_C, TAU_MAX, TAU_TILDE_MAX,
+                                                 AsGradReceived, Assign)
 from ..reference.parameter_server.common import local_splits
 from ..reference.rng import generator
 from ..reference.schedule import run_algorithm
@@ -71,9 +72,9 @@ def _splits(result):
 
 def _assignments(result) -> dict[tuple[int, int], int]:
     """(worker, serial) -> π, from the server's assignment records."""
-    out = {(w, s): pi for (w, pi, s) in result.trace.observed("assigned")[0]}
-    for a in result.trace.observed("assign"):
-        out[(a["worker"], a["serial"])] = a["pi"]
+    out = {(w, s): pi for (w, pi, s) in result.trace.records(ASSIGNED.key)[0]}
+    for a in result.trace.records(Assign):
+        out[(a.worker, a.serial)] = a.pi
     return out
 
 
@@ -85,37 +86,37 @@ def check_attribution(result) -> str | None:
     splits = _splits(result)
     assigned = _assignments(result)
     xs = [problem.x0 if p.get("x0") is None else np.asarray(p["x0"], dtype=np.float64)]
-    xs += list(result.trace.observed("x", 0))
-    for r in result.trace.observed("received"):
-        t, k, s = r["t"], r["worker"], r["serial"]
+    xs += list(result.trace.records("x", 0))
+    for r in result.trace.records(AsGradReceived):
+        t, k, s = r.t, r.worker, r.serial
         if (k, s) not in assigned:
             return f"t = {t}: a gradient from worker {k} (job #{s}) that was never assigned"
         pi = assigned[(k, s)]
-        if r["pi"] != pi or r["tau"] != t - pi:
-            return f"t = {t}: job ({k}, π = {pi}) was recorded as π = {r['pi']}, τ = {r['tau']}"
-        outside = sorted(set(r["samples"]) - set(int(j) for j in splits[k]))
+        if r.pi != pi or r.tau != t - pi:
+            return f"t = {t}: job ({k}, π = {pi}) was recorded as π = {r.pi}, τ = {r.tau}"
+        outside = sorted(set(r.samples) - set(int(j) for j in splits[k]))
         if outside:
             return (f"t = {t}: the job assigned to worker {k} used samples {outside[:5]}, "
                     f"which are not worker {k}'s data")
         drawn = documented_local_samples(splits[k], result.schedule.seed, k, s, p["batch"])
-        if r["samples"] != drawn:
-            return f"t = {t}: worker {k}'s job #{s} used samples {r['samples']}, not its keyed draw {drawn}"
-        idx = np.asarray(r["samples"], dtype=np.int64)
+        if r.samples != drawn:
+            return f"t = {t}: worker {k}'s job #{s} used samples {r.samples}, not its keyed draw {drawn}"
+        idx = np.asarray(r.samples, dtype=np.int64)
         g = problem.sample_grad(xs[pi], int(idx[0])) if len(idx) == 1 else problem.batch_grad(xs[pi], idx)
-        diff = bit_difference(r["gradient"], g, f"the gradient received at t = {t}",
+        diff = bit_difference(r.gradient, g, f"the gradient received at t = {t}",
                               f"g_{k}(x_{pi}) recomputed from its samples")
         if diff:
             return diff
-        diff = bit_difference(xs[t + 1], xs[t] - p["gamma"] * r["gradient"], f"x_{t + 1}", f"x_{t} − γ g")
+        diff = bit_difference(xs[t + 1], xs[t] - p["gamma"] * r.gradient, f"x_{t + 1}", f"x_{t} − γ g")
         if diff:
             return diff
     return None
 
 
 def _stale_or_reassigned(result) -> bool:
-    recs = result.trace.observed("received")
-    moved = any(a["worker"] != r["worker"] for a, r in zip(result.trace.observed("assign"), recs))
-    stale = any(r["tau"] > 0 for r in recs)
+    recs = result.trace.records(AsGradReceived)
+    moved = any(a.worker != r.worker for a, r in zip(result.trace.records(Assign), recs))
+    stale = any(r.tau > 0 for r in recs)
     return stale and (moved or result.schedule.algorithm.startswith(("pure", "broken-pure")))
 
 
@@ -142,26 +143,26 @@ def _bookkeeping(result):
     active count before each receipt; the jobs still open at the end."""
     p = result.params
     n = p["n"]
-    initial = result.trace.observed("assigned")[0]
+    initial = result.trace.records(ASSIGNED.key)[0]
     jobs, queues = {}, [[] for _ in range(n)]          # (w, s) -> {"pi", "a", "ahead"}; per worker its open jobs
     for (w, pi, s) in initial:
         jobs[(w, s)] = {"pi": pi, "a": 0, "ahead": len(queues[w])}
         queues[w].append((w, s))
     actives, rows = [], []
-    for key, val in [(k, v) for (_, pid, k, v) in result.trace.observations if pid == 0]:
-        if key == "received":
-            key_ = (val["worker"], val["serial"])
+    for _, _, key, val in result.trace.stepwise(AsGradReceived, Assign, pid=0):
+        if key == AsGradReceived.key:
+            key_ = (val.worker, val.serial)
             actives.append(sum(len(q) for q in queues))
-            if key_ not in jobs or key_ not in queues[val["worker"]]:
-                return None, f"t = {val['t']}: worker {val['worker']}'s job #{val['serial']} was not active"
-            if queues[val["worker"]][0] != key_:
-                return None, (f"t = {val['t']}: worker {val['worker']} delivered job #{val['serial']} before "
-                              f"#{queues[val['worker']][0][1]}, assigned earlier (first come, first served)")
-            queues[val["worker"]].pop(0)
+            if key_ not in jobs or key_ not in queues[val.worker]:
+                return None, f"t = {val.t}: worker {val.worker}'s job #{val.serial} was not active"
+            if queues[val.worker][0] != key_:
+                return None, (f"t = {val.t}: worker {val.worker} delivered job #{val.serial} before "
+                              f"#{queues[val.worker][0][1]}, assigned earlier (first come, first served)")
+            queues[val.worker].pop(0)
             rows.append((val, jobs[key_]))
-        elif key == "assign":
-            w, s = val["worker"], val["serial"]
-            jobs[(w, s)] = {"pi": val["pi"], "a": val["t"] + 1, "ahead": len(queues[w])}
+        else:
+            w, s = val.worker, val.serial
+            jobs[(w, s)] = {"pi": val.pi, "a": val.t + 1, "ahead": len(queues[w])}
             queues[w].append((w, s))
     still = [jobs[k] for q in queues for k in q]
     return (rows, actives, still, jobs), None
@@ -175,25 +176,26 @@ def check_delays(result) -> str | None:
     if msg:
         return msg
     rows, actives, still, jobs = books
-    if len(result.trace.observed("assigned")[0]) != C:
-        return f"A_1 holds {len(result.trace.observed('assigned')[0])} jobs, not C = {C}"
-    for a in result.trace.observed("assign"):
-        if a["ahead"] != jobs[(a["worker"], a["serial"])]["ahead"]:
-            return (f"t = {a['t']}: the job assigned to worker {a['worker']} is recorded {a['ahead']} in its queue, "
-                    f"but {jobs[(a['worker'], a['serial'])]['ahead']} of its jobs were open")
+    initial = result.trace.records(ASSIGNED.key)[0]
+    if len(initial) != C:
+        return f"A_1 holds {len(initial)} jobs, not C = {C}"
+    for a in result.trace.records(Assign):
+        if a.ahead != jobs[(a.worker, a.serial)]["ahead"]:
+            return (f"t = {a.t}: the job assigned to worker {a.worker} is recorded {a.ahead} in its queue, "
+                    f"but {jobs[(a.worker, a.serial)]['ahead']} of its jobs were open")
     taus, tildes = [], []
     for (r, job), active in zip(rows, actives):
-        t = r["t"]
-        if r["active"] != active:
-            return f"t = {t}: recorded {r['active']} active jobs, but |A_{{t+1}} \\ R_t| = {active}"
-        if r["pi"] != job["pi"] or r["tau"] != t - job["pi"]:
-            return f"t = {t}: job ({r['worker']}, π = {job['pi']}) was recorded as π = {r['pi']}, τ = {r['tau']}"
+        t = r.t
+        if r.active != active:
+            return f"t = {t}: recorded {r.active} active jobs, but |A_{{t+1}} \\ R_t| = {active}"
+        if r.pi != job["pi"] or r.tau != t - job["pi"]:
+            return f"t = {t}: job ({r.worker}, π = {job['pi']}) was recorded as π = {r.pi}, τ = {r.tau}"
         taus.append(t - job["pi"])
         tildes.append(t - job["a"])
     tau_C = max(actives, default=0)
     tau_max = max(taus + [T - j["pi"] for j in still], default=0)
     tilde_max = max(tildes + [T - j["a"] for j in still], default=0)
-    recorded = tuple(result.trace.observed(k)[-1] for k in ("tau_C", "tau_max", "tau_tilde_max"))
+    recorded = tuple(result.trace.records(v.key)[-1] for v in (TAU_C, TAU_MAX, TAU_TILDE_MAX))
     if recorded != (tau_C, tau_max, tilde_max):
         return (f"recorded τ_C, τ_max, τ̃_max = {recorded}; recomputed from the records "
                 f"{(tau_C, tau_max, tilde_max)}")
@@ -217,8 +219,8 @@ def _delay_beyond_round_robin(result) -> bool:
     """A delay of n or more or a job that waited in a queue (the books of a queue are kept), and a
     job pending exactly the model's bound τ (where an off-by-one in the bound shows)."""
     n, bound = result.params["n"], (result.schedule.model or {}).get("tau")
-    return (any(r["tau"] >= n for r in result.trace.observed("received")) or
-            any(a["ahead"] >= 1 for a in result.trace.observed("assign"))) and \
+    return (any(r.tau >= n for r in result.trace.records(AsGradReceived)) or
+            any(a.ahead >= 1 for a in result.trace.records(Assign))) and \
         any(age == bound for _, kind, age in result.trace.delays if kind == "finish")
 
 
@@ -270,7 +272,7 @@ def check_one_worker(result) -> str | None:
 
 
 def _moved_twice(result) -> bool:
-    xs = result.trace.observed("x", 0)
+    xs = result.trace.records("x", 0)
     return len(xs) >= 2 and bool(np.any(xs[-1] != xs[-2]))
 
 
@@ -319,16 +321,16 @@ class ZeroDelaySchedules(Adversary):
 
 def check_zero_delay(result) -> str | None:
     p, seed = result.params, result.schedule.seed
-    received = result.trace.observed("received", 0)
-    delayed = [r for r in received if r["tau"] != 0]
+    received = result.trace.records(AsGradReceived, 0)
+    delayed = [r for r in received if r.tau != 0]
     if delayed:
         r = delayed[0]
-        return f"the schedule is not zero-delay: at t = {r['t']} worker {r['worker']}'s gradient has τ_t = {r['tau']}"
+        return f"the schedule is not zero-delay: at t = {r.t} worker {r.worker}'s gradient has τ_t = {r.tau}"
     if not received:
         return None
-    first = received[0]["worker"]
-    if any(r["worker"] != first for r in received):
-        return f"a zero-delay schedule received gradients of workers {sorted({r['worker'] for r in received})}"
+    first = received[0].worker
+    if any(r.worker != first for r in received):
+        return f"a zero-delay schedule received gradients of workers {sorted({r.worker for r in received})}"
     split = _splits(result)[first]
     order = [documented_local_samples(split, seed, first, s, 1)[0] for s in range(p["T"])]
     sgd = run_algorithm("sgd", problem=result.schedule.problem, seed=seed,
@@ -340,7 +342,7 @@ def check_zero_delay(result) -> str | None:
 
 
 def _zero_delay_hard(result) -> bool:
-    others = result.params["n"] >= 2 and any(r["worker"] != 0 for r in result.trace.observed("received", 0))
+    others = result.params["n"] >= 2 and any(r.worker != 0 for r in result.trace.records(AsGradReceived, 0))
     return others and _moved_twice(result)
 
 
@@ -362,7 +364,7 @@ register(Guarantee(
 
 def _finished_worker(result) -> dict[int, int]:
     """t -> i_t, the worker whose gradient the server received at iteration t."""
-    return {r["t"]: r["worker"] for r in result.trace.observed("received")}
+    return {r.t: r.worker for r in result.trace.records(AsGradReceived)}
 
 
 def check_assignment_rule(result) -> str | None:
@@ -374,8 +376,8 @@ def check_assignment_rule(result) -> str | None:
     n, b = p["n"], p.get("b", 1)
     i_t = _finished_worker(result)
     blocks: dict[int, list] = {}
-    for a in result.trace.observed("assign"):
-        t, k, alpha = a["t"], a["worker"], a["pi"]
+    for a in result.trace.records(Assign):
+        t, k, alpha = a.t, a.worker, a.pi
         want_alpha = b * ((t + 1) // b) if policy.endswith("waiting") else t + 1
         if alpha != want_alpha:
             return f"t = {t}: the new job computes at x_{alpha}, Table 1's row gives α = {want_alpha}"
@@ -409,13 +411,13 @@ def _rule_hard(result) -> bool:
     """Where a wrong rule shows: a full block of n (shuffled), an assignment between two multiples
     of b (waiting), a worker assigned while busy (random), two reassignments (pure)."""
     p, policy = result.params, policy_of(result.schedule.algorithm)
-    assigns = result.trace.observed("assign")
+    assigns = result.trace.records(Assign)
     if policy.endswith("waiting"):
-        return p.get("b", 1) >= 2 and any((a["t"] + 1) % p["b"] for a in assigns) and len(assigns) >= p["b"]
+        return p.get("b", 1) >= 2 and any((a.t + 1) % p["b"] for a in assigns) and len(assigns) >= p["b"]
     if policy == "shuffled":
         return len(assigns) >= 2 * p["n"] >= 4
     if policy == "random":
-        return any(a["ahead"] >= 1 for a in assigns)
+        return any(a.ahead >= 1 for a in assigns)
     return len(assigns) >= 2
 
 
@@ -471,11 +473,10 @@ def _served_back_to_back(result) -> str | None:
     assignment and the worker's previous finish (it never idles while it has an open job)."""
     times = result.trace.annotations
     assigned_at = {}                                              # (worker, serial) -> time of its assignment
-    for (w, _, srl) in result.trace.observed("assigned")[0]:
+    for (w, _, srl) in result.trace.records(ASSIGNED.key)[0]:
         assigned_at[(w, srl)] = 0.0
-    for (step, pid, key, val) in result.trace.observations:
-        if key == "assign":
-            assigned_at[(val["worker"], val["serial"])] = times[step]["time"]
+    for (step, _, _, val) in result.trace.stepwise(Assign):
+        assigned_at[(val.worker, val.serial)] = times[step]["time"]
     free = {}
     for (a, b, _, lane, kind) in sorted(result.trace.links):
         if kind != "job":
@@ -508,10 +509,10 @@ def check_delay_bound(result) -> str | None:
     rho = max(durations) / min(durations)
     n = result.params["n"]
     for r, job in rows:
-        tilde, bound = r["t"] - job["a"], delay_bound(n, job["ahead"], rho)
+        tilde, bound = r.t - job["a"], delay_bound(n, job["ahead"], rho)
         if tilde > bound:
-            return (f"worker {r['worker']}'s job #{r['serial']}, assigned at iteration {job['a']} behind {job['ahead']} "
-                    f"job(s), was received at t = {r['t']}: τ̃ = {tilde} > q + (n − 1)(1 + ⌊(q + 1)ρ⌋) = {bound} "
+            return (f"worker {r.worker}'s job #{r.serial}, assigned at iteration {job['a']} behind {job['ahead']} "
+                    f"job(s), was received at t = {r.t}: τ̃ = {tilde} > q + (n − 1)(1 + ⌊(q + 1)ρ⌋) = {bound} "
                     f"(ρ = {rho:.3g}, n = {n})")
     return None
 
@@ -523,7 +524,7 @@ def _near_the_bound(result) -> bool:
     if msg or not durations or result.params["n"] < 2:
         return False
     rho = max(durations) / min(durations)
-    return any(2 * (r["t"] - job["a"]) >= delay_bound(result.params["n"], job["ahead"], rho) for r, job in books[0])
+    return any(2 * (r.t - job["a"]) >= delay_bound(result.params["n"], job["ahead"], rho) for r, job in books[0])
 
 
 def _draw_timed(data, algorithm: str) -> Case:

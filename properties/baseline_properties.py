@@ -103,7 +103,7 @@ def check_replay(result) -> str | None:
 def _replay_hard(result) -> bool:
     if max(result.trace.enabled_counts, default=1) > 1:
         return _nonbenign(result)
-    return len(set(result.trace.observed("j"))) > 1     # one process: the samples drawn vary
+    return len(set(result.trace.observed("j"))) > 1     # one process: the samples drawn vary (any algorithm: none without "j")
 
 
 REPLAY = register(Guarantee(
@@ -124,7 +124,7 @@ REPLAY = register(Guarantee(
 
 def check_simu_parallel_one_node(result) -> str | None:
     p = result.params
-    order = result.trace.observed("order", 0)
+    order = result.trace.records("order", 0)
     if not order:
         return "node 0 recorded no sample order"
     sgd = run_algorithm("sgd", problem=result.schedule.problem, seed=result.schedule.seed,
@@ -135,7 +135,7 @@ def check_simu_parallel_one_node(result) -> str | None:
 
 
 def _last_update_moved(result) -> bool:
-    xs = result.trace.observed("x", 0)
+    xs = result.trace.records("x", 0)
     return len(xs) >= 2 and bool(np.any(xs[-1] != xs[-2]))
 
 
@@ -163,7 +163,7 @@ def check_minibatch_b1(result) -> str | None:
 
 
 def _second_step_sees_moved_iterate(result) -> bool:
-    xs = result.trace.observed("x", 0)
+    xs = result.trace.records("x", 0)
     x0 = result.problem.x0 if result.params.get("x0") is None else np.asarray(result.params["x0"])
     return len(xs) >= 2 and bool(np.any(xs[0] != x0))
 
@@ -209,7 +209,7 @@ def _draw_more_terms(data, algorithm: str) -> Case:
 
 def _out_of_order(result) -> bool:
     # with two terms a + b = b + a exactly; a reordering can only matter from three on
-    return any(len(a) >= 3 and list(a) != sorted(a) for a in result.trace.observed("arrival"))
+    return any(len(a) >= 3 and list(a) != sorted(a) for a in result.trace.records("arrival"))
 
 
 register(Guarantee(
@@ -278,7 +278,7 @@ def sgd_samples(result) -> list[int]:
 
 def check_sgd_iterates(result) -> str | None:
     p, o, gamma = result.params, Oracle(result.problem), result.params["gamma"]
-    want_js, js = sgd_samples(result), [int(j) for j in result.trace.observed("j", 0)]
+    want_js, js = sgd_samples(result), [int(j) for j in result.trace.records("j", 0)]
     for t, (j, w) in enumerate(zip(js, want_js)):
         if j != w:
             return (f"iteration {t} used sample {j}; the documented key (seed {result.schedule.seed}, stream "
@@ -398,7 +398,7 @@ def simu_parallel_nodes(result) -> list[np.ndarray]:
 def check_simu_parallel_average(result) -> str | None:
     p, n = result.params, result.params["n"]
     for i, order in enumerate(simu_parallel_orders(result.schedule.seed, result.problem.m, n)):
-        rec = result.trace.observed("order", i)
+        rec = result.trace.records("order", i)
         if not rec or [int(j) for j in rec[0]] != order.tolist():
             return (f"node {i}'s sample order is {[int(j) for j in rec[0]] if rec else None}; the documented "
                     f"partition and shuffle (keys (seed, STREAM_SPLIT, 0) and (seed, STREAM_SPLIT, {1 + i})) "

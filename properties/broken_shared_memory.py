@@ -87,7 +87,7 @@ def _overwritten_since_load(trace) -> list[tuple[int, int]]:
     writes: dict[int, list[tuple[int, int]]] = {}
     loaded_at: dict[tuple[int, int], int] = {}
     lost = []
-    for pos, (op, k, v, _) in enumerate(trace.observed("mem")):
+    for pos, (op, k, v, _) in enumerate(trace.records(hogwild.MEM.key)):
         if op == "load":
             loaded_at[(k, v)] = pos
         elif op in ("store", "add", "write"):

@@ -379,7 +379,7 @@ def _start(result) -> np.ndarray:
 
 def gradient_points(result) -> list[tuple[int, np.ndarray, np.ndarray | None]]:
     """``[(t, x_t, x_{t+1})]`` for every gradient step the run recorded (process 0's ``x``)."""
-    xs = [_start(result)] + [np.asarray(v) for v in result.trace.observed("x", 0)]
+    xs = [_start(result)] + [np.asarray(v) for v in result.trace.records("x", 0)]
     return [(t, xs[t], xs[t + 1]) for t in range(len(xs) - 1)]
 
 
@@ -478,7 +478,7 @@ def check_kernel_gradients(result) -> str | None:
     problem = result.problem
     oracle = Oracle(problem)
     gamma = result.params["gamma"]
-    js = result.trace.observed("j", 0)
+    js = result.trace.records("j", 0) if "j" in (result.trace.declared or {}) else []   # SGD declares its samples
     for t, x, x_next in gradient_points(result):
         D, tol, safe = derivs = derivatives(oracle, x)
         if msg := check_kernels_at(problem, oracle, x, f"x_{t}", derivs):

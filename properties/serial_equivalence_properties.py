@@ -44,7 +44,8 @@ from ..reference.baselines._common import start_point
 from ..reference.problems import make_problem
 from ..reference.schedule import run_algorithm
 from ..reference.shared_memory.conflict import supports_of
-from ..reference.shared_memory.cyclades import NAME
+from ..reference.records import ITERATE
+from ..reference.shared_memory.cyclades import NAME, BatchPlan, Update
 from ..reference.shared_memory.hogwild import serial_sgd
 from . import broken_serial_equivalence  # noqa: F401  (registers the broken variants)
 from .baseline_properties import bit_difference, replay_covers
@@ -110,13 +111,13 @@ def _serial(result) -> tuple[list[int], list[np.ndarray]]:
         p, s = result.params, result.schedule
         sgd = run_algorithm("sgd", problem=s.problem, seed=s.seed,
                             params={"gamma": p["gamma"], "T": p["T"], "x0": p.get("x0"), "order": p.get("order")})
-        pi = [int(j) for j in sgd.trace.observed("j")]
+        pi = [int(j) for j in sgd.trace.records("j")]
         xs = [start_point(result.problem, p)]
         if result.problem.constrained:
             for j in pi:
                 xs.append(serial_sgd(result.problem, [j], xs[-1], p["gamma"]))
         else:
-            xs += [np.asarray(x) for x in sgd.trace.observed("x")]
+            xs += [np.asarray(x) for x in sgd.trace.records(ITERATE.key)]
         result._serial = (pi, xs)
     return result._serial
 
@@ -146,14 +147,14 @@ def check_serial_equivalence(result) -> str | None:
     if msg := _finished(result):
         return msg
     pi, xs = _serial(result)
-    recs = sorted(result.trace.observed("sample"), key=lambda r: r["t"])
-    if [r["t"] for r in recs] != list(range(len(pi))):
-        return f"the points processed are t = {[r['t'] for r in recs]}, not 0 .. {len(pi) - 1} once each"
+    recs = sorted(result.trace.records(Update), key=lambda r: r.t)
+    if [r.t for r in recs] != list(range(len(pi))):
+        return f"the points processed are t = {[r.t for r in recs]}, not 0 .. {len(pi) - 1} once each"
     for r in recs:
-        t, j = r["t"], r["j"]
+        t, j = r.t, r.j
         if j != pi[t]:
             return f"position t = {t} processed f_{j}, but π_{t} = {pi[t]} (SGD's draw)"
-        diff = bit_difference(r["xhat"], xs[t][result.problem.support(j)], f"x̂_{t} (what point t = {t} read)",
+        diff = bit_difference(r.xhat, xs[t][result.problem.support(j)], f"x̂_{t} (what point t = {t} read)",
                               f"the serial x_{t} on its support")
         if diff:
             return diff
@@ -168,11 +169,11 @@ def _threads_interleaved(result) -> bool:
             continue
         s = span.setdefault(t, [pos, pos, pid])
         s[0], s[1] = min(s[0], pos), max(s[1], pos)
-    for plan in result.trace.observed("batch"):
-        sizes = [len(c) for c in plan["components"]]
+    for plan in result.trace.records(BatchPlan):
+        sizes = [len(c) for c in plan.components]
         if len(sizes) < 2 or max(sizes) < 2:
             continue
-        ts = [t for t in plan["positions"] if t in span]
+        ts = [t for t in plan.positions if t in span]
         if any(span[a][2] != span[b][2] and span[a][0] < span[b][1] and span[b][0] < span[a][1]
                for a in ts for b in ts):
             return True

@@ -125,8 +125,8 @@ class _Run:
         self.result, self.problem, self.gamma, self.T = result, result.problem, p["gamma"], p["T"]
         self.x0 = (result.problem.x0 if p.get("x0") is None else np.asarray(p["x0"], dtype=np.float64))
         self.finished = tr.stopped == "quiescent" and bool(tr.outputs)
-        self.recs = sorted(tr.observed("sample"), key=lambda r: r["k"])
-        self.mem = tr.observed("mem")
+        self.recs = sorted(tr.records(hogwild.Sample), key=lambda r: r.k)
+        self.mem = tr.records(hogwild.MEM.key)
         # sample k starts at the k-th "sample" step and ends at its last write (or unlock)
         starts = [i for i, e in enumerate(tr.events) if e.endswith(" receive sample [0 msgs]")][:self.T]
         ends: dict[int, int] = {}
@@ -141,18 +141,18 @@ class _Run:
         its gradient and update recomputed bit for bit from the x̂_k it read."""
         if not self.finished:
             return None
-        if [r["k"] for r in self.recs] != list(range(self.T)):
-            return f"the run finished with samples {[r['k'] for r in self.recs]} recorded, not 0 .. {self.T - 1}"
+        if [r.k for r in self.recs] != list(range(self.T)):
+            return f"the run finished with samples {[r.k for r in self.recs]} recorded, not 0 .. {self.T - 1}"
         for r in self.recs:
-            k, j = r["k"], r["j"]
+            k, j = r.k, r.j
             want = int(draw_batch(self.result.schedule.seed, k, self.problem.m, 1)[0])
             if j != want:
                 return f"sample k = {k} is f_{j}, but the k-th keyed draw is f_{want}"
-            if r["support"] != self.problem.support(j).tolist():
-                return f"sample k = {k} recorded support {r['support']}, f_{j}'s is {self.problem.support(j).tolist()}"
-            grad, g = sample_step(self.problem, j, np.asarray(r["support"]), r["xhat"], self.gamma)
-            diff = (bit_difference(r["grad"], grad, f"∇f_{j}(x̂_{k}) as recorded", "its recomputation from x̂_k")
-                    or bit_difference(r["g"], g, f"the update g_{k} as recorded", "−γ ∇f_{s_k}(x̂_k) recomputed"))
+            if r.support != self.problem.support(j).tolist():
+                return f"sample k = {k} recorded support {r.support}, f_{j}'s is {self.problem.support(j).tolist()}"
+            grad, g = sample_step(self.problem, j, np.asarray(r.support), r.xhat, self.gamma)
+            diff = (bit_difference(r.grad, grad, f"∇f_{j}(x̂_{k}) as recorded", "its recomputation from x̂_k")
+                    or bit_difference(r.g, g, f"the update g_{k} as recorded", "−γ ∇f_{s_k}(x̂_k) recomputed"))
             if diff:
                 return diff
         return None
@@ -173,8 +173,8 @@ class _Run:
         xs = [self.x0.copy()]
         for r in self.recs:
             x = xs[-1].copy()
-            s = np.asarray(r["support"], dtype=np.int64)
-            x[s] = x[s] + r["g"]
+            s = np.asarray(r.support, dtype=np.int64)
+            x[s] = x[s] + r.g
             xs.append(x)
         return xs
 
@@ -184,7 +184,7 @@ def _replay_memory(run: _Run) -> str | None:
     sample k leaves the cell at its value just before plus g_k[v]; every (k, v) lands once; the
     output is the memory."""
     ram = run.x0.copy()
-    g = {(r["k"], v): r["g"][q] for r in run.recs for q, v in enumerate(r["support"])}
+    g = {(r.k, v): r.g[q] for r in run.recs for q, v in enumerate(r.support)}
     seen = set()
     loaded: dict[tuple[int, int], int] = {}
     last: dict[int, tuple[int, int]] = {}
@@ -225,9 +225,9 @@ def check_perturbed_iterate(result) -> str | None:
     if msg or not run.finished:
         return msg
     xs = run.serial()
-    per = result.trace.observed("perturbed")
+    per = result.trace.records(hogwild.PERTURBED.key)
     for r, xk in zip(run.recs, per[-1] if per else []):
-        diff = bit_difference(xk, xs[r["k"]][r["support"]], f"x_{r['k']} as recorded", "x_0 + g_0 + ... + g_(k-1)")
+        diff = bit_difference(xk, xs[r.k][r.support], f"x_{r.k} as recorded", "x_0 + g_0 + ... + g_(k-1)")
         if diff:
             return diff
     landed = run.landed()
@@ -239,13 +239,13 @@ def check_perturbed_iterate(result) -> str | None:
     omega = max(run.overlap_counts().values(), default=0)
     tau = result.params.get("tau")
     for r in run.recs:
-        k = r["k"]
-        for q, v in enumerate(r["support"]):
+        k = r.k
+        for q, v in enumerate(r.support):
             read_at = reads[(k, v)]
             rhs, used = Fraction(0), []
             for o in run.recs:
-                i = o["k"]
-                if i == k or v not in o["support"]:
+                i = o.k
+                if i == k or v not in o.support:
                     continue
                 before = landed[(i, v)] < read_at
                 S = 1 if (i < k and not before) else (-1 if (i > k and before) else 0)
@@ -255,11 +255,11 @@ def check_perturbed_iterate(result) -> str | None:
                     return (f"S_{i}^{k}[{v}] = {S}, but samples {i} and {k} "
                             + ("do not overlap in time" if not run.overlapping(i, k)
                                else f"are {abs(i - k)} apart, more than τ = {tau if tau is not None else omega}"))
-                rhs += S * -Fraction(float(o["g"][o["support"].index(v)]))
+                rhs += S * -Fraction(float(o.g[o.support.index(v)]))
                 used.append((i, S))
-            lhs = Fraction(float(r["xhat"][q])) - Fraction(float(xs[k][v]))
+            lhs = Fraction(float(r.xhat[q])) - Fraction(float(xs[k][v]))
             slack = C * (sum(abs(Fraction(float(val))) for pos, val in after.get(v, []) if pos < read_at)
-                         + sum(abs(Fraction(float(xs[i + 1][v]))) for i in range(k) if v in run.recs[i]["support"]))
+                         + sum(abs(Fraction(float(xs[i + 1][v]))) for i in range(k) if v in run.recs[i].support))
             if abs(lhs - rhs) > slack:
                 return (f"x̂_{k}[{v}] − x_{k}[{v}] = {float(lhs):.17g}, but Σ S_i γ∇f_(s_i)(x̂_i)[{v}] over "
                         f"(i, S_i) = {used} is {float(rhs):.17g} (rounding allows {float(slack):.3g})")
@@ -275,9 +275,9 @@ def _noisy_read(result) -> bool:
     reads = {(k, v): pos for pos, (op, k, v, _) in enumerate(run.mem) if op == "read"}
     for r in run.recs:
         for o in run.recs:
-            for v in set(r["support"]) & set(o["support"]):
-                i, k = o["k"], r["k"]
-                if i != k and (landed[(i, v)] < reads[(k, v)]) == (i > k) and o["g"][o["support"].index(v)] != 0:
+            for v in set(r.support) & set(o.support):
+                i, k = o.k, r.k
+                if i != k and (landed[(i, v)] < reads[(k, v)]) == (i > k) and o.g[o.support.index(v)] != 0:
                     return True
     return False
 
@@ -310,8 +310,8 @@ def check_ram_content(result) -> str | None:
         if op in ("add", "store", "write"):
             slack_of[v] = slack_of.get(v, Fraction(0)) + C * abs(Fraction(float(value)))
     for v in range(run.problem.d):
-        exact = Fraction(float(run.x0[v])) + sum((Fraction(float(r["g"][r["support"].index(v)]))
-                                                  for r in run.recs if v in r["support"]), Fraction(0))
+        exact = Fraction(float(run.x0[v])) + sum((Fraction(float(r.g[r.support.index(v)]))
+                                                  for r in run.recs if v in r.support), Fraction(0))
         if abs(Fraction(float(ram[v])) - exact) > slack_of.get(v, Fraction(0)):
             return (f"RAM x[{v}] = {float(ram[v])!r}, but x_0 − γ Σ_k ∇f_(s_k)(x̂_k) = {float(exact)!r} "
                     f"(rounding allows {float(slack_of.get(v, 0)):.3g})")
@@ -321,7 +321,7 @@ def check_ram_content(result) -> str | None:
 def _adds_out_of_order(result) -> bool:
     """Some coordinate's updates landed out of sample order (commutativity is needed)."""
     last: dict[int, int] = {}
-    for op, k, v, _ in result.trace.observed("mem"):
+    for op, k, v, _ in result.trace.records(hogwild.MEM.key):
         if op in ("add", "store", "write"):
             if last.get(v, -1) > k:
                 return True
@@ -356,7 +356,7 @@ def _concurrent_writers(result) -> bool:
     run = _run_of(result)
     for a in run.recs:
         for b in run.recs:
-            if a["k"] < b["k"] and run.overlapping(a["k"], b["k"]) and set(a["support"]) & set(b["support"]):
+            if a.k < b.k and run.overlapping(a.k, b.k) and set(a.support) & set(b.support):
                 return True
     return False
 
@@ -379,8 +379,8 @@ register(Guarantee(
 
 
 def _conflict_free(run: _Run) -> bool:
-    return not any(run.overlapping(a["k"], b["k"]) and set(a["support"]) & set(b["support"])
-                   for a in run.recs for b in run.recs if a["k"] < b["k"])
+    return not any(run.overlapping(a.k, b.k) and set(a.support) & set(b.support)
+                   for a in run.recs for b in run.recs if a.k < b.k)
 
 
 def check_no_conflict_serial(result) -> str | None:
@@ -390,13 +390,13 @@ def check_no_conflict_serial(result) -> str | None:
         return msg
     xs = run.serial()
     for r in run.recs:
-        diff = bit_difference(r["xhat"], xs[r["k"]][r["support"]], f"x̂_{r['k']} (no conflict)", f"x_{r['k']}")
+        diff = bit_difference(r.xhat, xs[r.k][r.support], f"x̂_{r.k} (no conflict)", f"x_{r.k}")
         if diff:
             return diff
     s = result.schedule
     out = np.asarray([o for os in result.trace.outputs.values() for o in os][-1], dtype=np.float64)
     if run.problem.constrained:
-        serial, what = serial_sgd(run.problem, [r["j"] for r in run.recs], run.x0, run.gamma), "serial projected SGD"
+        serial, what = serial_sgd(run.problem, [r.j for r in run.recs], run.x0, run.gamma), "serial projected SGD"
     else:
         sgd = run_algorithm("sgd", problem=s.problem, seed=s.seed,
                             params={"gamma": run.gamma, "T": run.T, "x0": s.params.get("x0")})
@@ -508,10 +508,10 @@ def check_mutual_exclusion(result) -> str | None:
     if sec.twice:
         return sec.twice[0]
     for r in run.recs:
-        k = r["k"]
+        k = r.k
         locked = sorted(v for (i, v) in sec.lock if i == k)
-        if locked != sorted(r["support"]):
-            return f"sample {k} took the locks of {locked}, its support is {sorted(r['support'])}"
+        if locked != sorted(r.support):
+            return f"sample {k} took the locks of {locked}, its support is {sorted(r.support)}"
         if k not in sec.unlock:
             return f"sample {k} never released its locks"
     for pos, op, k, v in sec.access:
@@ -573,7 +573,7 @@ def _lost_by_chain(run: _Run) -> tuple[str | None, list[tuple[int, int]], np.nda
     store must write what its load saw plus g_k[v] (bit for bit); a store *builds on* the store whose
     value its load saw.  The cell holds exactly the updates on the chain from its last store back to
     x_0; every other update of it is lost."""
-    g = {(r["k"], v): r["g"][q] for r in run.recs for q, v in enumerate(r["support"])}
+    g = {(r.k, v): r.g[q] for r in run.recs for q, v in enumerate(r.support)}
     ram = run.x0.copy()
     last: dict[int, int] = {}                           # v -> the sample whose store the cell holds
     loaded: dict[tuple[int, int], tuple[float, int | None]] = {}
@@ -637,8 +637,8 @@ def check_racy_lost_updates(result) -> str | None:
     # the slide's form: x_0 plus every update but the reported lost ones, within the stores' rounding
     gone = set(reported)
     for v in range(run.problem.d):
-        exact = Fraction(float(run.x0[v])) + sum((Fraction(float(r["g"][r["support"].index(v)])) for r in run.recs
-                                                  if v in r["support"] and (r["k"], v) not in gone), Fraction(0))
+        exact = Fraction(float(run.x0[v])) + sum((Fraction(float(r.g[r.support.index(v)])) for r in run.recs
+                                                  if v in r.support and (r.k, v) not in gone), Fraction(0))
         slack = C * sum((abs(Fraction(value)) for op, k, w, value in run.mem if op == "store" and w == v), Fraction(0))
         if abs(Fraction(float(ram[v])) - exact) > slack:
             return (f"RAM x[{v}] = {float(ram[v])!r}, but x_0 + Σ g_k over the updates not reported lost = "

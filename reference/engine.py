@@ -505,13 +505,31 @@ class Trace:
         back; or a key, plain values back), by ``pid`` if given, in step order.  Refuses a key the
         run's algorithm does not declare (a misspelt key is an error here, not an empty list)."""
         key = kind if isinstance(kind, str) else kind.key
-        if self.declared is not None and key not in self.declared and key not in UNCHECKED_KEYS:
-            raise UndeclaredRecord(f"a run of {self.algorithm or 'this system'} has no record {key!r} "
-                                   f"(it declares: {', '.join(sorted(self.declared))})")
+        self._declares(key)
         values = self.observed(key, pid)
         if isinstance(kind, str):
             return values
         return [kind.of(v, self.algorithm) for v in values]
+
+    def _declares(self, key: str) -> None:
+        """Refuse (UndeclaredRecord) a key the run's algorithm does not declare (the engine's own aside)."""
+        if self.declared is not None and key not in self.declared and key not in UNCHECKED_KEYS:
+            raise UndeclaredRecord(f"a run of {self.algorithm or 'this system'} has no record {key!r} "
+                                   f"(it declares: {', '.join(sorted(self.declared))})")
+
+    def stepwise(self, *kinds, pid: int | None = None) -> list[tuple[int, int, str, Any]]:
+        """``(step, pid, key, record)`` of every record of ``kinds`` (Record types: typed back; a
+        :class:`~asyncproof.reference.records.Value` or a key: as stored), by ``pid`` if given,
+        interleaved in step order: for the readers that need a record's step or writer, or rebuild
+        books from the order of several records.  Refuses an undeclared key as :meth:`records` does."""
+        by_key = {}
+        for kind in kinds:
+            key = kind if isinstance(kind, str) else kind.key
+            self._declares(key)
+            by_key[key] = kind
+        return [(step, p, key, kind.of(v, self.algorithm) if isinstance(kind, type) else v)
+                for step, p, key, v in self.observations
+                if (kind := by_key.get(key)) is not None and (pid is None or p == pid)]
 
     def observed(self, key: str, pid: int | None = None) -> list:
         """The values recorded under ``key`` (by ``pid`` if given), in step order."""

@@ -37,6 +37,7 @@ asyncproof.reference.records.UndeclaredRecord: demo records 'tock', which it doe
 from __future__ import annotations
 
 import dataclasses
+import keyword
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -51,38 +52,58 @@ class UndeclaredRecord(TypeError):
     """A run wrote a record its algorithm does not declare, or with other fields: a bug in the writer."""
 
 
+def stored_name(attribute: str) -> str:
+    """The key a field is stored under: its name, but ``from_`` is stored as ``"from"`` (a Python
+    keyword cannot be an attribute; the stored key, and so every digest, stays the paper's)."""
+    return attribute[:-1] if attribute.endswith("_") and keyword.iskeyword(attribute[:-1]) else attribute
+
+
 class Record:
-    """Base of a record type: a frozen dataclass (made by :func:`record`) with a class-level ``key``."""
+    """Base of a record type: a frozen dataclass (made by :func:`record`) with a class-level ``key``.
+
+    >>> @record("skip")
+    ... class Skip(Record):
+    ...     from_: int
+    ...     to: int
+    >>> Skip.of({"from": 2, "to": 4}).from_, Skip(2, 4).fields()
+    (2, {'from': 2, 'to': 4})
+    >>> Skip.of({"from_": 2, "to": 4}, "p0")
+    Traceback (most recent call last):
+    ...
+    asyncproof.reference.records.UndeclaredRecord: p0 records 'skip' with unknown field from_ (declared: from, to)
+    """
     key: ClassVar[str] = ""
 
     def fields(self) -> dict:
-        """The stored form: the fields in declaration order, without those left :data:`ABSENT`."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if getattr(self, f.name) is not ABSENT}
+        """The stored form: the fields in declaration order (by their stored names), without those
+        left :data:`ABSENT`."""
+        return {stored_name(f.name): getattr(self, f.name) for f in dataclasses.fields(self)
+                if getattr(self, f.name) is not ABSENT}
 
     @classmethod
     def of(cls, value: dict, where: str = "") -> "Record":
         """The typed record of a stored (or written) dict; a missing or unknown field is an error."""
-        if isinstance(value, cls):
+        if type(value) is cls:
             return value
         if not isinstance(value, dict):
             raise UndeclaredRecord(f"{where} records {cls.key!r} as {type(value).__name__}, not its fields "
                                    f"({', '.join(cls.names())})")
-        names = cls.names()
-        extra = [k for k in value if k not in names]
+        by_name = {stored_name(f.name): f for f in dataclasses.fields(cls)}
+        extra = [k for k in value if k not in by_name]
         if extra:
             raise UndeclaredRecord(f"{where} records {cls.key!r} with unknown field {', '.join(map(str, extra))} "
-                                   f"(declared: {', '.join(names)})")
-        required = [f.name for f in dataclasses.fields(cls)
-                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
-        missing = [k for k in required if k not in value]
+                                   f"(declared: {', '.join(by_name)})")
+        missing = [k for k, f in by_name.items() if k not in value
+                   and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
         if missing:
             raise UndeclaredRecord(f"{where} records {cls.key!r} without field {', '.join(missing)} "
-                                   f"(declared: {', '.join(names)})")
-        return cls(**value)
+                                   f"(declared: {', '.join(by_name)})")
+        return cls(**{by_name[k].name: v for k, v in value.items()})
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(cls))
+        """The stored names of the fields."""
+        return tuple(stored_name(f.name) for f in dataclasses.fields(cls))
 
 
 def record(key: str):
@@ -132,7 +153,7 @@ def check_write(declared: dict[str, Any] | None, key, value, who: str):
             raise UndeclaredRecord(f"{who} records {key!r} as {type(value).__name__}, declared "
                                    f"{' or '.join(k.__name__ for k in spec.kinds)}")
         return value
-    if isinstance(value, Record) and not isinstance(value, spec):
+    if isinstance(value, Record) and type(value) is not spec:      # a subclass would store other fields
         raise UndeclaredRecord(f"{who} records {key!r} as {type(value).__name__}, declared {spec.__name__}")
     return spec.of(value, who).fields()
 

@@ -16,6 +16,7 @@ from hypothesis import given, settings, strategies as st
 
 from asyncproof.cli import main as cli
 from asyncproof.reference.adversaries import Adversary, RoundRobin
+from asyncproof.reference.agreement.cluster_agreement import ClusterOutput, Skipped, Written
 from asyncproof.reference.agreement.cluster_model import Clusters, Member, fault_model, worst_crashes
 from asyncproof.reference.agreement.midextremes import (apply_rule, average_weights, diameter, diameter_pair,
                                                        mid_extremes, mid_extremes_weights, resolve_rule)
@@ -224,26 +225,26 @@ def run3(adversary, T=3, **kw):
 def test_a_solo_process_runs_to_the_last_round_and_the_others_skip_and_return_its_value():
     # p2 writes, collects an array where only its own value is set, and repeats: MidExtremes of {x2}
     res = run3(Scripted(*["p2"] * 9))
-    writes = [w for w in res.trace.observed("write")]
-    assert [(w["j"], w["round"]) for w in writes[:3]] == [(2, 1), (2, 2), (2, 3)]
+    writes = [w for w in res.trace.records(Written)]
+    assert [(w.j, w.round) for w in writes[:3]] == [(2, 1), (2, 2), (2, 3)]
     assert {o[-1].tolist()[0] for o in res.trace.outputs.values()} == {4.0}
-    skips = res.trace.observed("skip")
-    assert {(s["from"], s["to"]) for s in skips} == {(1, 3)}
+    skips = res.trace.records(Skipped)
+    assert {(s.from_, s.to) for s in skips} == {(1, 3)}
     # the return line: a process that skipped to the last round returns the value of the lowest j with that round
-    outs = {(o["round"], o["from"]) for o in res.trace.observed("cluster_output")}
+    outs = {(o.round, o.from_) for o in res.trace.records(ClusterOutput)}
     assert outs == {(3, 2)}
 
 
 def test_the_return_line_is_the_last_rounds_value_own_value_first():
     res = run3(RoundRobin())
-    assert [o["from"] for o in res.trace.observed("cluster_output")] == [0, 1, 2]    # each its own, round 3
-    assert {o["round"] for o in res.trace.observed("cluster_output")} == {3}
+    assert [o.from_ for o in res.trace.records(ClusterOutput)] == [0, 1, 2]    # each its own, round 3
+    assert {o.round for o in res.trace.records(ClusterOutput)} == {3}
 
 
 def test_one_round_returns_the_input():
     res = run3(RoundRobin(), T=1)
     assert [o[-1].tolist() for _, o in sorted(res.trace.outputs.items())] == INPUTS3
-    assert not res.trace.observed("skip")
+    assert not res.trace.records(Skipped)
 
 
 def test_a_skipped_process_computes_midextremes_of_the_others_values_without_its_own():
@@ -252,9 +253,9 @@ def test_a_skipped_process_computes_midextremes_of_the_others_values_without_its
     res = run3(Scripted("p0 write", "p1 write", "p0 collect", "p1 collect", "p0 collect", "p1 collect",
                         "p0 collect", "p1 collect", "p0 write", "p1 write", "p2 write", "p2 collect",
                         "p2 collect", "p2 collect", "p2 collect", "p2 collect", "p2 collect", "p2 write"), T=3)
-    w2 = [w for w in res.trace.observed("write") if w["j"] == 2 and w["round"] == 3]
-    assert res.trace.observed("skip")[0] == {"inst": 0, "c": 0, "from": 1, "to": 2}
-    assert w2 and w2[0]["view"] == [2, 2, 1] and w2[0]["x"].tolist() == [5.0]
+    w2 = [w for w in res.trace.records(Written) if w.j == 2 and w.round == 3]
+    assert res.trace.records(Skipped)[0] == Skipped(inst=0, c=0, from_=1, to=2)
+    assert w2 and w2[0].view == [2, 2, 1] and w2[0].x.tolist() == [5.0]
 
 
 def test_the_collect_is_a_sequence_of_single_reads_the_adversary_interleaves():
@@ -270,7 +271,7 @@ def test_recovery_resumes_from_the_own_register_and_never_writes_a_lower_round()
                         adversary=Scripted("p0 write", "p1 write", "p2 write", *["p0 collect"] * 3, "p0 write",
                                            "crash p0", *["p1"] * 7, *["p2"] * 7, "recover p0"))
     assert res.trace.crashed == [0] and "recover p0" in res.trace.events
-    mine = [w["round"] for w in res.trace.observed("write") if w["j"] == 0]
+    mine = [w.round for w in res.trace.records(Written) if w.j == 0]
     assert mine == sorted(set(mine))                                   # strictly increasing: no rewrite of round 1
     after = res.trace.events.index("recover p0")
     assert res.trace.events[after + 1] == "p0 read c0.A[0]"           # it reads its own register first

@@ -84,8 +84,8 @@ def test_mdaa_aggregates_are_checked_against_what_the_senders_sent():
     assert error is None
     aggregates = [(where, X) for where, X, _ in views if "Aggregate" in where]
     assert len(aggregates) == 3 and all(len(X) == 3 for _, X in aggregates)
-    sent = res.trace.observed("send")
-    assert [s["r"] for s in sent] == [1, 1, 1] and {s["to"] for s in sent} == {None}
+    sent = res.trace.records(mdaa.Sent)
+    assert [s.r for s in sent] == [1, 1, 1] and {s.to for s in sent} == {None}
 
 
 # --------------------------------------------------------------------------------------
@@ -122,8 +122,8 @@ def test_a_recovered_process_answered_with_its_z_speaks_with_one_voice():
 
 def test_the_broken_variant_answers_with_its_current_value():
     real = _lost_messages()
-    helped = [s for s in real.observed("send") if s["to"] == 2]
-    assert helped and all(s["z"].tolist() in ([0.0], [3.0]) for s in helped)      # the z's they broadcast
+    helped = [s for s in real.records(mdaa.Sent) if s.to == 2]
+    assert helped and all(s.z.tolist() in ([0.0], [3.0]) for s in helped)      # the z's they broadcast
 
 
 def test_crash_budget_is_recomputed_from_the_events():

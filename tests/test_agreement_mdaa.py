@@ -83,8 +83,8 @@ def test_values_are_aggregated_by_sender_pid_never_by_arrival():
     reverse = Scripted(*first, *[f"deliver #{k} " for k in reversed(range(9))])
     a = run_algorithm("mdaa", problem=LINE, params=params, adversary=fifo)
     b = run_algorithm("mdaa", problem=LINE, params=params, adversary=reverse)
-    assert [x["senders"] for x in a.trace.observed("aggregate")] == [[0, 1, 2]] * 3
-    assert [x["senders"] for x in b.trace.observed("aggregate")] == [[0, 1, 2]] * 3
+    assert [x.senders for x in a.trace.records(mdaa.Aggregated)] == [[0, 1, 2]] * 3
+    assert [x.senders for x in b.trace.records(mdaa.Aggregated)] == [[0, 1, 2]] * 3
     assert a.trace.events != b.trace.events and outputs(a) == outputs(b)
     third = float(Fraction(1, 3))
     want = (third * 1e16 + third * 1.0) + third * -1e16                  # in pid order
@@ -94,8 +94,8 @@ def test_values_are_aggregated_by_sender_pid_never_by_arrival():
 def test_skipping_aggregates_the_later_round_instead_of_keeping_the_old_value():
     params = {"clusters": [1, 1, 1], "T": 2, "K": 1, "inputs": [[0.0], [4.0], [100.0]]}
     res = run_algorithm("mdaa", problem=LINE, params=params, adversary=Slow(2))
-    skip = [a for a in res.trace.observed("aggregate") if a["skip"]]
-    assert len(skip) == 1 and skip[0]["from"] == 1 and skip[0]["r"] == 2
+    skip = [a for a in res.trace.records(mdaa.Aggregated) if a.skip]
+    assert len(skip) == 1 and skip[0].from_ == 1 and skip[0].r == 2
     assert len({tuple(v) for v in outputs(res).values()}) == 1                  # p2 decides what the others did
     assert get_guarantee("agreement-contraction").check(res) is None
     broken = run_algorithm("broken-mdaa-skip-keeps-value", problem=LINE, params=params, adversary=Slow(2))
@@ -171,7 +171,7 @@ def test_recovery_resumes_from_the_checkpoint_and_never_moves_back():
     model = fault_model([2, 1], crashable=[1], f=1, recovery=True).to_json()
     res = run_algorithm("mdaa", problem=LINE, params=params, model=model, adversary=Slow(1, crash=[(1, 6)]))
     assert res.trace.crashed == [1] and 1 in res.trace.outputs
-    rounds = [v for (_, p, k, v) in res.trace.observations if p == 1 and k == "round"]
+    rounds = res.trace.records(mdaa.ROUND.key, 1)
     assert rounds == sorted(rounds)
     assert get_guarantee("agreement-recovery").check(res) is None
     broken = run_algorithm("broken-mdaa-restarts", problem=LINE, params=params, model=model,
@@ -179,6 +179,50 @@ def test_recovery_resumes_from_the_checkpoint_and_never_moves_back():
     assert "back" in get_guarantee("agreement-recovery").check(broken) or \
         "same round again" in get_guarantee("agreement-recovery").check(broken)
     assert replay(res.schedule).reproduced
+
+
+# --------------------------------------------------------------------------------------
+# typed records: a write is checked at the writer
+
+
+def test_a_misspelt_or_missing_field_is_an_error_at_the_writer():
+    """A step that writes the cluster agreement's ``"skip"`` record with a misspelt field (``form``
+    for ``from``), or without one, is an UndeclaredRecord raised by its ``ctx.record`` in the run,
+    not a KeyError (or a silent miss) in a reader later; so is the attribute name ``from_`` as a
+    stored key, a plain value of the wrong type, and a reader asking for a record MDAA never writes."""
+    from asyncproof.reference.agreement.cluster_agreement import ClusterOutput, Skipped
+    from asyncproof.reference.records import UndeclaredRecord, check_write
+    from asyncproof.strategies import with_steps
+
+    def misspelt_skip(ctx, clusters, me, r):
+        ctx.record("skip", {"inst": 0, "c": me.cluster, "form": r, "to": r + 1})
+        yield from ()
+
+    def skip_without_to(ctx, clusters, me, r):
+        ctx.record("skip", {"inst": 0, "c": me.cluster, "from": r})
+        yield from ()
+
+    params = {"clusters": [2, 1], "T": 1, "K": 2}
+    names = r" \(declared: inst, c, from, to\)"
+    for step, match in ((misspelt_skip, r"my-mdaa records 'skip' with unknown field form" + names),
+                        (skip_without_to, r"my-mdaa records 'skip' without field to" + names)):
+        with pytest.raises(UndeclaredRecord, match=match) as e:
+            run_algorithm(with_steps("mdaa", "my-mdaa", proceed=step), params=params)
+        assert [entry for entry in e.traceback if entry.name == step.__name__], "not raised at the writer"
+        assert e.value.partial_schedule.events[-1] == "p0 write c0.r1.A[0]"     # at the step of the first write
+    declared = mdaa.ALGORITHM.records
+    with pytest.raises(UndeclaredRecord, match="'aggregate' with unknown field from_"):
+        check_write(declared, "aggregate", {"r": 1, "from_": 1, "senders": [0], "skip": False, "y": None}, "mdaa")
+    with pytest.raises(UndeclaredRecord, match="records 'round' as float, declared int"):
+        check_write(declared, "round", 1.0, "mdaa")
+    with pytest.raises(UndeclaredRecord, match="records 'cluster_output' as Skipped, declared ClusterOutput"):
+        check_write(declared, "cluster_output", Skipped(inst=0, c=0, from_=1, to=2), "mdaa")
+    # the typed form is stored as the fields, "from" under its own name
+    out = ClusterOutput(inst=1, c=0, round=2, from_=1)
+    assert check_write(declared, out, None, "mdaa") == {"inst": 1, "c": 0, "round": 2, "from": 1}
+    res = run_algorithm("cluster-agreement", params={"clusters": [2], "T": 2})
+    with pytest.raises(UndeclaredRecord, match="a run of cluster-agreement has no record 'aggregate'"):
+        res.trace.records(mdaa.Aggregated)
 
 
 # --------------------------------------------------------------------------------------

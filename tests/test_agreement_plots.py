@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from asyncproof import agreement_plots as ap
-from asyncproof.reference.agreement.cluster_agreement import KAPPA_CLUSTER
+from asyncproof.reference.agreement.cluster_agreement import INPUT, KAPPA_CLUSTER
 from asyncproof.reference.agreement.mdaa import cluster_precision, kappa_round
 from asyncproof.reference.errors import InputError
 from asyncproof.reference.schedule import run_algorithm
@@ -24,7 +24,7 @@ def test_paths_start_at_the_inputs_and_end_at_the_outputs(doc_run):
     assert set(paths) == set(doc_run.trace.outputs)
     for pid, path in paths.items():
         assert path[0][0] == 1
-        assert np.array_equal(path[0][1], doc_run.trace.observed("input", pid)[0])
+        assert np.array_equal(path[0][1], doc_run.trace.records(INPUT.key, pid)[0])
         assert np.array_equal(path[-1][1], doc_run.trace.outputs[pid][-1])
         assert [r for r, _ in path] == sorted(r for r, _ in path)
 

@@ -7,6 +7,7 @@ import pytest
 from asyncproof.properties.asgrad_properties import ASGRAD, check_attribution, check_delays
 from asyncproof.reference.errors import InputError
 from asyncproof.reference.parameter_server import asgrad
+from asyncproof.reference.parameter_server.asgrad import AsGradReceived
 from asyncproof.reference.schedule import replay, run_algorithm
 
 
@@ -28,14 +29,14 @@ def test_policies_follow_table_1():
 def test_runs_replay_and_keep_the_books(algorithm, adversary):
     params = {"n": 4, "T": 25, "zeta": 0.5, **({"b": 2} if "waiting" in algorithm else {})}
     res = run_algorithm(algorithm, params=params, seed=3, adversary=adversary)
-    assert res.metrics["finished"] and len(res.trace.observed("received")) == 25
+    assert res.metrics["finished"] and len(res.trace.records(AsGradReceived)) == 25
     assert replay(res.schedule).reproduced
     assert check_attribution(res) is None and check_delays(res) is None
 
 
 def test_round_robin_pure_async_has_delay_n_minus_1():
     res = run_algorithm("pure-async-sgd", params={"n": 5, "T": 30}, seed=1)
-    taus = [r["tau"] for r in res.trace.observed("received")]
+    taus = [r.tau for r in res.trace.records(AsGradReceived)]
     assert taus[5:] == [4] * 25 and res.metrics["tau_C"] == 5
 
 
@@ -54,8 +55,8 @@ def test_a_job_computes_on_the_assigned_workers_data():
                         adversary="random:seed=9")
     from asyncproof.reference.parameter_server.common import local_splits
     splits = local_splits(res.problem, 4, 1.0, 2)
-    for r in res.trace.observed("received"):
-        assert set(r["samples"]) <= set(int(j) for j in splits[r["worker"]])
+    for r in res.trace.records(AsGradReceived):
+        assert set(r.samples) <= set(int(j) for j in splits[r.worker])
 
 
 @pytest.mark.parametrize("params, text", [

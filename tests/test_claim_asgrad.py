@@ -11,6 +11,7 @@ from asyncproof.proofs import get_claim, run_claim
 from asyncproof.proofs.claims import asgrad_theorem1 as a1
 from asyncproof.proofs.claims import shuffled_assignment as sa
 from asyncproof.reference.errors import InputError
+from asyncproof.reference.parameter_server.asgrad import AsGradReceived
 from asyncproof.reference.schedule import run_algorithm
 
 
@@ -70,7 +71,7 @@ def test_ingredients_are_measured_from_the_run():
     res = run_algorithm("random-async-sgd", problem={"name": "least-squares", "params": {"m": 20, "d": 2}},
                         params={"n": 3, "T": 12, "zeta": 1.0, "gamma": 0.02}, seed=4, adversary="random:seed=2")
     ing = a1.ingredients(res)
-    taus = [r["tau"] for r in res.trace.observed("received")]
+    taus = [r.tau for r in res.trace.records(AsGradReceived)]
     assert ing["tau_max"] >= max(taus) and ing["tau_C"] == 3            # C = n jobs in flight
     assert ing["nu2"] >= 0 and len(ing["sigma2"]) == math.ceil(12 / ing["period"])
     assert ing["nu2"] > 0     # heterogeneous data (ζ = 1) and stale gradients: a nonzero delay variance

@@ -16,7 +16,7 @@ import asyncproof
 from asyncproof.reference.errors import InputError
 from asyncproof.reference.problems import SparseSVM, make_problem
 from asyncproof.reference.schedule import replay, run_algorithm
-from asyncproof.reference.shared_memory.cyclades import NAME, allocate
+from asyncproof.reference.shared_memory.cyclades import NAME, ORDER, BatchPlan, allocate
 from asyncproof.reference.shared_memory.hogwild import serial_sgd
 
 PROBLEMS = [{"name": "sparse-svm", "params": {"m": 12, "d": 10, "nnz": 2}},
@@ -30,7 +30,7 @@ def _serial(spec, params, seed):
     """(π, x_T) of serial SGD: the registered sgd's draws and output (its projected loop for graph cuts)."""
     sgd = run_algorithm("sgd", problem=spec, seed=seed, params={k: params[k] for k in ("gamma", "T", "order")
                                                                 if k in params})
-    pi = [int(j) for j in sgd.trace.observed("j")]
+    pi = [int(j) for j in sgd.trace.records("j")]
     p = make_problem(spec["name"], **spec["params"])
     if p.constrained:
         return pi, serial_sgd(p, pi, p.x0, sgd.schedule.params["gamma"])
@@ -61,19 +61,19 @@ def test_data_order_is_sgds_draws_and_an_explicit_order_may_repeat_points():
     r = run_algorithm(NAME, problem=spec, params={"T": 9, "batch": 4, "threads": 3}, seed=11,
                       adversary="random:seed=5")
     pi, want = _serial(spec, {"T": 9}, 11)
-    assert r.trace.observed("order", 0)[0] == pi
+    assert r.trace.records(ORDER.key, 0)[0] == pi
     assert r.trace.outputs[0][-1].tobytes() == want.tobytes()
     order = [3, 3, 1, 3, 0, 1, 1]                   # repeats, also inside a batch; cycled when T > len
     r = run_algorithm(NAME, problem=spec, params={"T": 10, "batch": 5, "threads": 2, "order": order}, seed=0,
                       adversary="random:seed=2")
     pi, want = _serial(spec, {"T": 10, "order": order}, 0)
-    assert pi == [order[t % len(order)] for t in range(10)] == r.trace.observed("order", 0)[0]
+    assert pi == [order[t % len(order)] for t in range(10)] == r.trace.records(ORDER.key, 0)[0]
     assert r.trace.outputs[0][-1].tobytes() == want.tobytes()
 
 
 def test_batches_are_consecutive_slices_the_last_one_shorter():
     r = run_algorithm(NAME, problem=PROBLEMS[0], params={"T": 11, "batch": 4, "threads": 2})
-    assert [p["positions"] for p in r.trace.observed("batch")] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10]]
+    assert [p.positions for p in r.trace.records(BatchPlan)] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10]]
 
 
 def _components_by_brute_force(supports):
@@ -95,15 +95,15 @@ def test_components_are_those_of_the_batch_and_a_repeated_point_joins_its_own(sp
     p = make_problem(spec["name"], **spec["params"])
     order = [0, 1, 0, 2, 3, 4, 2, 5]
     r = run_algorithm(NAME, problem=spec, params={"T": 16, "batch": 8, "threads": 3, "order": order})
-    for plan in r.trace.observed("batch"):
-        pos = plan["positions"]
-        want = _components_by_brute_force([p.support(j).tolist() for j in plan["samples"]])
-        assert sorted([pos.index(t) for t in c] for c in plan["components"]) == want
-        for c in plan["components"]:
+    for plan in r.trace.records(BatchPlan):
+        pos = plan.positions
+        want = _components_by_brute_force([p.support(j).tolist() for j in plan.samples])
+        assert sorted([pos.index(t) for t in c] for c in plan.components) == want
+        for c in plan.components:
             assert c == sorted(c)
-        same = [[t for t, j in zip(pos, plan["samples"]) if j == s] for s in set(plan["samples"])]
+        same = [[t for t, j in zip(pos, plan.samples) if j == s] for s in set(plan.samples)]
         for ts in same:
-            assert any(set(ts) <= set(c) for c in plan["components"])
+            assert any(set(ts) <= set(c) for c in plan.components)
 
 
 def test_a_point_with_an_empty_support_is_a_component_of_its_own():
@@ -113,8 +113,8 @@ def test_a_point_with_an_empty_support_is_a_component_of_its_own():
     order = [0, 1, 2, 1, 3]
     r = run_algorithm(NAME, problem=spec, params={"T": 5, "batch": 5, "threads": 2, "order": order, "gamma": 0.2},
                       adversary="random:seed=3")
-    (plan,) = r.trace.observed("batch")
-    assert [1] in plan["components"] and [3] in plan["components"]
+    (plan,) = r.trace.records(BatchPlan)
+    assert [1] in plan.components and [3] in plan.components
     assert r.trace.outputs[0][-1].tobytes() == _serial(spec, {"T": 5, "order": order, "gamma": 0.2}, 0)[1].tobytes()
 
 
@@ -143,13 +143,13 @@ def test_a_thread_runs_its_components_by_first_position_each_in_batch_order_and_
     first = {}
     for step, pid, op, v, t in acc:
         first.setdefault(t, (step, pid))
-    for plan in r.trace.observed("batch"):
-        for pid, cs in enumerate(plan["allocation"]):
-            want = [t for c in sorted(cs, key=lambda c: plan["components"][c][0]) for t in plan["components"][c]]
-            mine = sorted((first[t][0], t) for t in plan["positions"] if t in first and first[t][1] == pid)
+    for plan in r.trace.records(BatchPlan):
+        for pid, cs in enumerate(plan.allocation):
+            want = [t for c in sorted(cs, key=lambda c: plan.components[c][0]) for t in plan.components[c]]
+            mine = sorted((first[t][0], t) for t in plan.positions if t in first and first[t][1] == pid)
             assert [t for _, t in mine] == want
     # the barrier: every access of batch b + 1 comes after every access of batch b
-    batch_of = {t: p["b"] for p in r.trace.observed("batch") for t in p["positions"]}
+    batch_of = {t: p.b for p in r.trace.records(BatchPlan) for t in p.positions}
     last = {}
     for step, _, _, _, t in acc:
         last[batch_of[t]] = step

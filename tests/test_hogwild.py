@@ -3,6 +3,7 @@ docstring, the three write modes, bounded overlap, the perturbed-iterate records
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -14,9 +15,10 @@ import pytest
 
 import asyncproof
 from asyncproof.reference.adversaries import Replay
-from asyncproof.reference.engine import Engine, Model
+from asyncproof.reference.engine import Engine, Model, ProcessSpec
 from asyncproof.reference.errors import InputError
 from asyncproof.reference.problems import SparseSVM, make_problem
+from asyncproof.reference.records import UndeclaredRecord, check_write
 from asyncproof.reference.registry import algorithms, get_algorithm
 from asyncproof.reference.schedule import replay, run_algorithm
 from asyncproof.reference.shared_memory import hogwild as H
@@ -45,10 +47,10 @@ def test_three_registered_modes():
 def test_reads_are_per_coordinate_then_a_job_then_per_coordinate_writes():
     r = run_algorithm("hogwild-atomic", problem=SVM, params={"n": 1, "T": 1}, seed=2)
     rec = H.samples(r.trace)[0]
-    sup = rec["support"]
-    assert sup == sorted(sup) and rec["j"] == H.sample_of(2, 0, 12)
+    sup = rec.support
+    assert sup == sorted(sup) and rec.j == H.sample_of(2, 0, 12)
     assert r.trace.events == (["p0 receive sample [0 msgs]"] + [f"p0 read x[{v}] k=0" for v in sup]
-                              + [f"p0 start w0 grad f_{rec['j']} k=0", f"finish #0 w0 grad f_{rec['j']} k=0",
+                              + [f"p0 start w0 grad f_{rec.j} k=0", f"finish #0 w0 grad f_{rec.j} k=0",
                                  "p0 receive job #0 [1 msg]"] + [f"p0 add x[{v}] k=0" for v in sup]
                               + ["p0 output", "p0 receive sample [0 msgs]"])
 
@@ -58,9 +60,9 @@ def test_racy_mode_loses_an_update_under_round_robin_and_the_schedule_replays():
     racy = run_algorithm("hogwild-racy", problem=p, params={"n": 2, "T": 2, "gamma": 0.5}, seed=0)
     assert H.lost_updates(racy.trace) != []
     recs = H.samples(racy.trace)
-    assert [r["xhat"][0] for r in recs] == [0.0, 0.0]                       # both read x_0 = 0
-    total = recs[0]["g"][0] + recs[1]["g"][0]
-    assert ram(racy)[0] in (recs[0]["g"][0], recs[1]["g"][0]) and ram(racy)[0] != total
+    assert [r.xhat[0] for r in recs] == [0.0, 0.0]                          # both read x_0 = 0
+    total = recs[0].g[0] + recs[1].g[0]
+    assert ram(racy)[0] in (recs[0].g[0], recs[1].g[0]) and ram(racy)[0] != total
     assert racy.metrics["lost_updates"] == 1
     rep = replay(racy.schedule)
     assert rep.reproduced and np.array_equal(ram(rep), ram(racy))
@@ -102,17 +104,17 @@ def test_the_perturbed_records_follow_the_definitions():
     r = run_algorithm("hogwild-atomic", problem=SVM, params={"n": 3, "T": 15, "tau": 2, "gamma": 0.2}, seed=5,
                       adversary="random:seed=8")
     recs = H.samples(r.trace)
-    per = r.trace.observed("perturbed")[-1]
+    per = r.trace.records(H.PERTURBED.key)[-1]
     x = r.problem.x0
     for rec, xk in zip(recs, per):
-        s = np.asarray(rec["support"])
+        s = np.asarray(rec.support)
         assert np.array_equal(xk, x[s])                                  # x_k on the support
         full = np.zeros(r.problem.d)
-        full[s] = rec["xhat"]
-        grad = r.problem.sample_grad(full, rec["j"])[s]
-        assert np.array_equal(rec["grad"], grad) and np.array_equal(rec["g"], -(0.2 * grad))
+        full[s] = rec.xhat
+        grad = r.problem.sample_grad(full, rec.j)[s]
+        assert np.array_equal(rec.grad, grad) and np.array_equal(rec.g, -(0.2 * grad))
         x = x.copy()
-        x[s] = x[s] + rec["g"]                                           # x_(k+1) = x_k − γ ∇f_(s_k)(x̂_k)
+        x[s] = x[s] + rec.g                                              # x_(k+1) = x_k − γ ∇f_(s_k)(x̂_k)
     # atomic writes + commutativity: the RAM is x_T up to the rounding of the adds
     np.testing.assert_allclose(ram(r), x, rtol=0, atol=1e-15)
     assert r.metrics["noisy_reads"] > 0 and r.metrics["mean_noise"] > 0
@@ -122,15 +124,15 @@ def test_lock_mode_reads_are_consistent_and_locks_are_taken_in_order():
     for seed in range(5):
         r = run_algorithm("hogwild-lock", problem=SVM, params={"n": 4, "T": 15}, seed=seed,
                           adversary=f"random:seed={seed}")
-        mem = r.trace.observed("mem")
+        mem = r.trace.records(H.MEM.key)
         landed = {(k, v): pos for pos, (op, k, v, _) in enumerate(mem) if op == "write"}
         reads = {(k, v): pos for pos, (op, k, v, _) in enumerate(mem) if op == "read"}
         recs = H.samples(r.trace)
         for a in recs:
             for b in recs:
-                shared = set(a["support"]) & set(b["support"])
-                if a["k"] != b["k"] and shared:       # b's writes all before or all after a's reads
-                    assert len({landed[(b["k"], v)] < reads[(a["k"], v)] for v in shared}) == 1
+                shared = set(a.support) & set(b.support)
+                if a.k != b.k and shared:             # b's writes all before or all after a's reads
+                    assert len({landed[(b.k, v)] < reads[(a.k, v)] for v in shared}) == 1
         for k in range(15):
             locked = [int(m.group(1)) for e in r.trace.events if (m := re.fullmatch(rf"p\d+ receive lock x\[(\d+)\] "
                                                                                    rf"k={k} \[0 msgs\]", e))]
@@ -154,7 +156,7 @@ def test_lost_updates_are_what_the_ram_no_longer_holds():
     # three cores load x[0], then store in turn (round-robin): the last store keeps only its own update
     p = SparseSVM([0, 1, 2, 3], [0, 0, 0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0], d=1, lam=0.0)
     r = run_algorithm("hogwild-racy", problem=p, params={"n": 3, "T": 3, "gamma": 0.5}, seed=0)
-    g = [rec["g"][0] for rec in H.samples(r.trace)]
+    g = [rec.g[0] for rec in H.samples(r.trace)]
     assert ram(r)[0] == g[2] and H.lost_updates(r.trace) == [(0, 0), (1, 0)] and r.metrics["lost_updates"] == 2
 
 
@@ -164,14 +166,57 @@ def test_lock_mode_runs_non_conflicting_samples_in_parallel():
     assert r.metrics["max_overlap"] >= 1
 
 
+def test_a_misspelt_or_missing_field_is_an_undeclared_record_at_the_writer():
+    alg = get_algorithm("hogwild-atomic")
+    assert set(alg.records) == {"sample", "mem", "perturbed"} and alg.records["sample"] is H.Sample
+    (done,) = H.samples(run_algorithm(alg, problem=SVM, params={"n": 1, "T": 1}, seed=0).trace)
+    fields = done.fields()
+    assert list(fields) == ["k", "j", "core", "support", "xhat", "grad", "g", "sampled_at", "done_at"]
+    assert check_write(alg.records, "sample", fields, alg.name) == fields            # what the writer writes
+    misspelt = {("xhats" if f == "xhat" else f): v for f, v in fields.items()}
+    with pytest.raises(UndeclaredRecord, match="'sample' with unknown field xhats"):
+        check_write(alg.records, "sample", misspelt, alg.name)
+    with pytest.raises(UndeclaredRecord, match="'sample' without field done_at"):
+        check_write(alg.records, "sample", {f: v for f, v in fields.items() if f != "done_at"}, alg.name)
+    with pytest.raises(UndeclaredRecord, match="records 'samples', which it does not declare"):
+        check_write(alg.records, "samples", fields, alg.name)
+    with pytest.raises(UndeclaredRecord, match="records 'mem' as list, declared tuple"):
+        check_write(alg.records, "mem", ["read", 0, 4, 0.0], alg.name)
+
+    # in a run: the real cores, whose write of sample k stores x̂_k as "xhats" (a writer's typo)
+    class Typo:
+        def __init__(self, ctx):
+            self._ctx = ctx
+
+        def __getattr__(self, name):
+            return getattr(self._ctx, name)
+
+        def record(self, key, value=None):
+            if isinstance(key, H.Sample):
+                key, value = "sample", {("xhats" if f == "xhat" else f): v for f, v in key.fields().items()}
+            self._ctx.record(key, value)
+
+    def build(problem, params, seed, steps):
+        system = H.build(problem, params, seed, steps, mode="atomic")
+        system.processes = [ProcessSpec(lambda ctx, body=p.body: body(Typo(ctx))) for p in system.processes]
+        return system
+
+    with pytest.raises(UndeclaredRecord, match="hogwild-atomic records 'sample' with unknown field xhats") as e:
+        run_algorithm(dataclasses.replace(alg, build=build), problem=SVM, params={"n": 2, "T": 3}, seed=0)
+    # raised at the step of the write, the first sample's last add: no reader ever sees the record
+    assert e.value.partial_schedule.events[-1] == f"p0 add x[{fields['support'][-1]}] k=0"
+    with pytest.raises(UndeclaredRecord, match="has no record 'samples'"):
+        run_algorithm(alg, problem=SVM, params={"n": 1, "T": 1}, seed=0).trace.records("samples")
+
+
 def test_graph_cuts_steps_are_projected_and_locks_keep_the_simplex():
     cuts = {"name": "graph-cuts", "params": {"nodes": 6, "m": 8, "labels": 3, "seed": 2}}
     r = run_algorithm("hogwild-lock", problem=cuts, params={"n": 3, "T": 20, "gamma": 0.3}, seed=1,
                       adversary="random:seed=4")
     p = r.problem
     for rec in H.samples(r.trace):
-        step = p.project_support(rec["j"], rec["xhat"] - 0.3 * rec["grad"]) - rec["xhat"]
-        assert np.array_equal(rec["g"], step)
+        step = p.project_support(rec.j, rec.xhat - 0.3 * rec.grad) - rec.xhat
+        assert np.array_equal(rec.g, step)
     p.check_feasible(ram(r))                  # consistent reads: every projected step lands on the simplex
     assert r.metrics["infeasibility"] < 1e-12
     racy = run_algorithm("hogwild-racy", problem=cuts, params={"n": 4, "T": 30, "gamma": 0.3}, seed=1,

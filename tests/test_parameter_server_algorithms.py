@@ -15,7 +15,14 @@ import pytest
 
 from asyncproof.properties import server_properties
 from asyncproof.reference.errors import InputError
+from asyncproof.reference.parameter_server.asgrad import AsGradReceived
 from asyncproof.reference.parameter_server.common import STREAM_LOCAL, local_splits
+from asyncproof.reference.parameter_server.fedbuff import (UNPUBLISHED, Download, FedBuffAssign, FedBuffReceived,
+                                                           Publish)
+from asyncproof.reference.parameter_server.malenia import Table
+from asyncproof.reference.parameter_server.common import Received
+from asyncproof.reference.parameter_server.rennala import DISCARDED, Batch
+from asyncproof.reference.parameter_server.ringleader import STORED, RingleaderReceived, Update
 from asyncproof.reference.rng import generator
 from asyncproof.reference.schedule import load_schedule, replay, run_algorithm
 
@@ -27,6 +34,9 @@ PARAMS = {"fedbuff": {**BASE, "T": 24, "K": 3},
           "rennala-sgd": {**BASE, "T": 12, "S": 6},
           "malenia-sgd": {**BASE, "T": 10, "S": 8},
           "ringleader-asgd": {**BASE, "T": 20}}
+#: each algorithm's own type of its "received" records
+RECEIVED = {"fedbuff": FedBuffReceived, "rennala-sgd": Received, "malenia-sgd": Received,
+            "ringleader-asgd": RingleaderReceived}
 # Malenia and Ringleader wait for every worker: an unfair PCT schedule can starve one forever,
 # so under PCT they run with a fairness bound (see test_unfair_pct_is_safe_but_may_not_be_live).
 NEEDS_FAIRNESS = {"malenia-sgd", "ringleader-asgd"}
@@ -43,7 +53,7 @@ def iterates(res):
     """x_0 (the problem's start) and every recorded iterate after it."""
     p = res.params
     x0 = res.problem.x0 if p.get("x0") is None else np.asarray(p["x0"], dtype=np.float64)
-    return [x0] + list(res.trace.observed("x", 0))
+    return [x0] + list(res.trace.records("x", 0))
 
 
 def recompute(problem, x, samples):
@@ -63,8 +73,13 @@ def same_bits(a, b, what):
     assert a.shape == b.shape and a.tobytes() == b.tobytes(), f"{what}: {a} vs {b}"
 
 
+def received(res, pid=None):
+    """The run's "received" records, typed by its algorithm's own declaration."""
+    return res.trace.records(RECEIVED[res.schedule.algorithm], pid)
+
+
 def received_by_key(res):
-    return {(r["worker"], r["serial"]): r for r in res.trace.observed("received")}
+    return {(r.worker, r.serial): r for r in received(res)}
 
 
 # --- what every algorithm must satisfy -----------------------------------------------------------
@@ -76,16 +91,16 @@ def check_attribution(res):
     p, problem = res.params, res.problem
     splits = local_splits(problem, p["n"], p["zeta"], res.schedule.seed)
     xs = iterates(res)
-    for r in res.trace.observed("received"):
-        k, s = r["worker"], r["serial"]
+    for r in received(res):
+        k, s = r.worker, r.serial
         split = splits[k]
         draw = generator(res.schedule.seed, STREAM_LOCAL + k, s).integers(0, len(split), size=p["batch"],
                                                                           dtype=np.int64)
-        assert r["samples"] == [int(j) for j in split[draw]], f"job ({k}, #{s}) drew other samples"
-        assert set(r["samples"]) <= set(int(j) for j in split), f"job ({k}, #{s}) used another worker's data"
-        x = xs[r["version"]] if "version" in r else xs[r["pi"]]
-        same_bits(r["gradient"], recompute(problem, x, r["samples"]), f"gradient of job ({k}, #{s})")
-        assert r["tau"] == r["t"] - r["pi"]
+        assert r.samples == [int(j) for j in split[draw]], f"job ({k}, #{s}) drew other samples"
+        assert set(r.samples) <= set(int(j) for j in split), f"job ({k}, #{s}) used another worker's data"
+        x = xs[r.version] if isinstance(r, FedBuffReceived) else xs[r.pi]
+        same_bits(r.gradient, recompute(problem, x, r.samples), f"gradient of job ({k}, #{s})")
+        assert r.tau == r.t - r.pi
 
 
 def check_restarts(res, enders):
@@ -95,27 +110,27 @@ def check_restarts(res, enders):
     for (w, s), r in by_key.items():
         nxt = by_key.get((w, s + 1))
         if nxt is not None:
-            want = r["t"] + 1 if (w, s) in enders else r["pi"]
-            assert nxt["pi"] == want, f"worker {w}'s job #{s + 1} computes at x_{nxt['pi']}, not x_{want}"
+            want = r.t + 1 if (w, s) in enders else r.pi
+            assert nxt.pi == want, f"worker {w}'s job #{s + 1} computes at x_{nxt.pi}, not x_{want}"
 
 
 def check_rennala(res):
     p, xs = res.params, iterates(res)
-    recs, batches = res.trace.observed("received"), res.trace.observed("batch")
+    recs, batches = res.trace.records(Received), res.trace.records(Batch)
     assert len(batches) == p["T"]
     for r in recs:
-        assert r["used"] == (r["tau"] == 0), r                     # only delay-0 gradients count
-        assert r["tau"] >= 0
+        assert r.used == (r.tau == 0), r                           # only delay-0 gradients count
+        assert r.tau >= 0
     by_key = received_by_key(res)
-    used = sorted((r["worker"], r["serial"]) for r in recs if r["used"])
-    assert sorted(m for b in batches for m in b["members"]) == used  # each used one in exactly one batch
+    used = sorted((r.worker, r.serial) for r in recs if r.used)
+    assert sorted(m for b in batches for m in b.members) == used  # each used one in exactly one batch
     for b in batches:
-        k = b["k"]
-        assert len(b["members"]) == p["S"] and b["members"] == sorted(b["members"])
-        assert all(by_key[m]["t"] == k and by_key[m]["pi"] == k for m in b["members"])
-        g = in_order([by_key[m]["gradient"] for m in b["members"]]) / p["S"]
+        k = b.k
+        assert len(b.members) == p["S"] and b.members == sorted(b.members)
+        assert all(by_key[m].t == k and by_key[m].pi == k for m in b.members)
+        g = in_order([by_key[m].gradient for m in b.members]) / p["S"]
         same_bits(xs[k + 1], xs[k] - p["gamma"] * g, f"x_{k + 1}")
-    assert res.trace.observed("discarded")[-1] == sum(not r["used"] for r in recs)
+    assert res.trace.records(DISCARDED.key)[-1] == sum(not r.used for r in recs)
     assert server_properties.check_rennala(res) is None     # where each job was started, line by line
 
 
@@ -126,88 +141,87 @@ def harmonic_ok(counts, S):
 
 def check_malenia(res):
     p, xs, n = res.params, iterates(res), res.params["n"]
-    recs, tables = res.trace.observed("received"), res.trace.observed("table")
+    recs, tables = res.trace.records(Received), res.trace.records(Table)
     assert len(tables) == p["T"]
     by_key = received_by_key(res)
     for r in recs:
-        assert r["used"] == (r["pi"] == r["t"]), r
+        assert r.used == (r.pi == r.t), r
     for tab in tables:
-        k, counts = tab["k"], tab["counts"]
-        fresh = [r for r in recs if r["t"] == k and r["used"]]
-        assert counts == [sum(r["worker"] == i for r in fresh) for i in range(n)]
-        assert [sorted(r["serial"] for r in fresh if r["worker"] == i) for i in range(n)] == tab["members"]
+        k, counts = tab.k, tab.counts
+        fresh = [r for r in recs if r.t == k and r.used]
+        assert counts == [sum(r.worker == i for r in fresh) for i in range(n)]
+        assert [sorted(r.serial for r in fresh if r.worker == i) for i in range(n)] == tab.members
         # never before every worker contributed and the batch rule holds, and not a gradient later
         assert harmonic_ok(counts, p["S"]), f"round {k} updated with counts {counts}"
         before = list(counts)
-        before[fresh[-1]["worker"]] -= 1
+        before[fresh[-1].worker] -= 1
         assert not harmonic_ok(before, p["S"]), f"round {k} waited past the rule: {counts}"
-        means = [in_order([by_key[(i, s)]["gradient"] for s in tab["members"][i]]) / counts[i] for i in range(n)]
+        means = [in_order([by_key[(i, s)].gradient for s in tab.members[i]]) / counts[i] for i in range(n)]
         same_bits(xs[k + 1], xs[k] - p["gamma"] * (in_order(means) / n), f"x_{k + 1}")
     assert server_properties.check_malenia(res) is None
 
 
 def check_ringleader(res):
     p, xs, n = res.params, iterates(res), res.params["n"]
-    recs, updates = res.trace.observed("received"), res.trace.observed("update")
-    stored = res.trace.observed("stored")[-1]
+    recs, updates = res.trace.records(RingleaderReceived), res.trace.records(Update)
+    stored = res.trace.records(STORED.key)[-1]
     by_key = received_by_key(res)
-    assert len(updates) == p["T"] and [u["t"] for u in updates] == list(range(p["T"]))
-    assert all(r["used"] for r in recs)
+    assert len(updates) == p["T"] and [u.t for u in updates] == list(range(p["T"]))
+    assert all(r.used for r in recs)
     used = set()
     for u in updates:
-        t = u["t"]
-        assert all(c >= 1 for c in u["counts"]), f"update {t} before phase 1 was complete: {u['counts']}"
-        assert u["counts"] == [len(row) for row in u["members"]] and u["phase"] == 2
-        members = [(i, s) for i, row in enumerate(u["members"]) for s in row]
+        t = u.t
+        assert all(c >= 1 for c in u.counts), f"update {t} before phase 1 was complete: {u.counts}"
+        assert u.counts == [len(row) for row in u.members] and u.phase == 2
+        members = [(i, s) for i, row in enumerate(u.members) for s in row]
         used.update(members)
-        delays = [t - min(by_key[(i, s)]["pi"] for s in row) for i, row in enumerate(u["members"])]
-        assert u["delays"] == delays and u["tau"] == max(delays)
-        assert u["tau"] <= 2 * n - 2, f"update {t}: delay {u['tau']}, bound {2 * n - 2}"
-        means = [in_order([by_key[(i, s)]["gradient"] for s in row]) / len(row) for i, row in enumerate(u["members"])]
+        delays = [t - min(by_key[(i, s)].pi for s in row) for i, row in enumerate(u.members)]
+        assert u.delays == delays and u.tau == max(delays)
+        assert u.tau <= 2 * n - 2, f"update {t}: delay {u.tau}, bound {2 * n - 2}"
+        means = [in_order([by_key[(i, s)].gradient for s in row]) / len(row) for i, row in enumerate(u.members)]
         same_bits(xs[t + 1], xs[t] - p["gamma"] * (in_order(means) / n), f"x_{t + 1}")
     rounds = {}
     for u in updates:
-        rounds.setdefault(u["round"], []).append(u)
+        rounds.setdefault(u.round, []).append(u)
     for r, us in sorted(rounds.items()):
         complete = r < max(rounds) or p["T"] % n == 0
-        assert [u["position"] for u in us] == list(range(1, len(us) + 1))
+        assert [u.position for u in us] == list(range(1, len(us) + 1))
         if complete:       # exactly one update per worker
-            assert sorted(u["worker"] for u in us) == list(range(n)), f"round {r}: {[u['worker'] for u in us]}"
-        first_phase2 = [x for x in recs if x["round"] == r and x["phase"] == 1][-1]
-        assert us[0]["worker"] == first_phase2["worker"]     # the worker that completed phase 1 goes first
-    check_restarts(res, {(u["worker"], u["members"][u["worker"]][-1]) for u in updates})
-    everything = {(r["worker"], r["serial"]) for r in recs}
+            assert sorted(u.worker for u in us) == list(range(n)), f"round {r}: {[u.worker for u in us]}"
+        first_phase2 = [x for x in recs if x.round == r and x.phase == 1][-1]
+        assert us[0].worker == first_phase2.worker     # the worker that completed phase 1 goes first
+    check_restarts(res, {(u.worker, u.members[u.worker][-1]) for u in updates})
+    everything = {(r.worker, r.serial) for r in recs}
     assert everything == used | set(stored) and not used & set(stored), "a received gradient was discarded"
-    assert all(by_key[m]["stored"] for m in stored)
+    assert all(by_key[m].stored for m in stored)
 
 
 def check_fedbuff(res):
     p, xs, n, K = res.params, iterates(res), res.params["n"], res.params["K"]
-    obs = res.trace.observations
-    recs, pubs = res.trace.observed("received"), res.trace.observed("publish")
-    assert len(pubs) == p["T"] // K and len(res.trace.observed("unpublished")[-1]) == p["T"] % K
+    recs, pubs = res.trace.records(FedBuffReceived), res.trace.records(Publish)
+    assert len(pubs) == p["T"] // K and len(res.trace.records(UNPUBLISHED.key)[-1]) == p["T"] % K
     v, since = 0, []
-    for _, _, key, val in obs:                       # staleness from the order of the records alone
-        if key == "received":
-            assert val["version_delay"] == v - val["version"] and val["pi"] == K * val["version"]
-            w = 1.0 / math.sqrt(1 + val["version_delay"]) if p["weighting"] == "sqrt" else 1.0
-            assert val["weight"] == w
+    for _, _, key, val in res.trace.stepwise(FedBuffReceived, Publish):   # staleness from the order alone
+        if key == FedBuffReceived.key:
+            assert val.version_delay == v - val.version and val.pi == K * val.version
+            w = 1.0 / math.sqrt(1 + val.version_delay) if p["weighting"] == "sqrt" else 1.0
+            assert val.weight == w
             since.append(val)
-        elif key == "publish":
+        else:
             v += 1
-            assert val["version"] == v and val["t"] == K * v and len(since) == K    # every K received updates
-            buf = sorted(since, key=lambda r: (r["worker"], r["serial"]))
-            assert val["members"] == [(r["worker"], r["serial"]) for r in buf]
+            assert val.version == v and val.t == K * v and len(since) == K    # every K received updates
+            buf = sorted(since, key=lambda r: (r.worker, r.serial))
+            assert val.members == [(r.worker, r.serial) for r in buf]
             if p["Q"] == 1:                                # one local step: Δ = η_l g, bit for bit
-                assert all(r["delta"].tobytes() == (p["gamma_l"] * r["gradient"]).tobytes() for r in buf)
-            num = in_order([r["weight"] * r["delta"] for r in buf])
-            Z = float(K) if p["normalization"] == "K" else in_order([r["weight"] for r in buf])
-            assert val["Z"] == Z
+                assert all(r.delta.tobytes() == (p["gamma_l"] * r.gradient).tobytes() for r in buf)
+            num = in_order([r.weight * r.delta for r in buf])
+            Z = float(K) if p["normalization"] == "K" else in_order([r.weight for r in buf])
+            assert val.Z == Z
             same_bits(xs[v], xs[v - 1] - p["gamma_g"] * (num / Z), f"x^({v})")
             since = []
-    for a in res.trace.observed("assign"):           # k ~ Unif[n], keyed by t, never the finished worker's choice
-        assert a["worker"] == int(generator(res.schedule.seed, 3_000_017, a["t"]).integers(n))
-    assert [r["t"] for r in recs] == list(range(p["T"]))
+    for a in res.trace.records(FedBuffAssign):       # k ~ Unif[n], keyed by t, never the finished worker's choice
+        assert a.worker == int(generator(res.schedule.seed, 3_000_017, a.t).integers(n))
+    assert [r.t for r in recs] == list(range(p["T"]))
 
 
 CHECKS = {"fedbuff": check_fedbuff, "rennala-sgd": check_rennala, "malenia-sgd": check_malenia,
@@ -234,11 +248,11 @@ def test_hard_cases_occur_under_stragglers():
     ign = run("rennala-sgd", {"stale": "ignore"}, adversary=STRAGGLERS, seed=1)
     assert ign.metrics["discarded"] > 0 and "stopped_jobs" not in ign.metrics   # line 12, "ignore"
     mal = run("malenia-sgd", adversary=STRAGGLERS, seed=1)
-    assert mal.metrics["stopped_jobs"] > 0 and any(max(t["counts"]) > 1 for t in mal.trace.observed("table"))
+    assert mal.metrics["stopped_jobs"] > 0 and any(max(t.counts) > 1 for t in mal.trace.records(Table))
     mig = run("malenia-sgd", {"stale": "ignore"}, adversary=STRAGGLERS, seed=1)
     assert mig.metrics["discarded"] > 0
     ring = run("ringleader-asgd", {"T": 40}, adversary=STRAGGLERS, seed=1)
-    assert any(r["stored"] for r in ring.trace.observed("received"))          # kept for the next round
+    assert any(r.stored for r in ring.trace.records(RingleaderReceived))          # kept for the next round
     assert ring.metrics["max_delay"] > ring.params["n"] - 1                   # stored ones do get older
     fb = run("fedbuff", adversary=STRAGGLERS, seed=1)
     assert fb.metrics["max_version_delay"] > 0
@@ -258,7 +272,7 @@ def test_ringleader_delay_bound_is_reached_but_never_exceeded():
 
 def test_ringleader_one_worker_is_sgd_on_its_own_data():
     res = run("ringleader-asgd", {"n": 1, "T": 8}, adversary="random:seed=1")
-    assert [u["counts"] for u in res.trace.observed("update")] == [[1]] * 8
+    assert [u.counts for u in res.trace.records(Update)] == [[1]] * 8
     check_ringleader(res)
 
 
@@ -288,11 +302,11 @@ def test_rennala_and_fedbuff_are_live_under_unfair_pct():
 
 def test_malenia_with_S_at_most_n_ends_a_round_when_the_last_worker_first_reports():
     res = run("malenia-sgd", {"S": 4}, adversary="timed:model=fixed,s=1/2/4/8")
-    recs = res.trace.observed("received")
-    for tab in res.trace.observed("table"):
-        last = [r for r in recs if r["t"] == tab["k"] and r["used"]][-1]
-        assert tab["counts"][last["worker"]] == 1, tab["counts"]
-    assert any(max(t["counts"]) > 1 for t in res.trace.observed("table"))     # the fast ones did not wait
+    recs = res.trace.records(Received)
+    for tab in res.trace.records(Table):
+        last = [r for r in recs if r.t == tab.k and r.used][-1]
+        assert tab.counts[last.worker] == 1, tab.counts
+    assert any(max(t.counts) > 1 for t in res.trace.records(Table))     # the fast ones did not wait
     check_malenia(res)
 
 
@@ -306,23 +320,23 @@ def test_fedbuff_normalization_by_weights_is_the_documented_deviation():
     assert fb.trace.events == dev.trace.events          # the schedule does not depend on the values
     check_fedbuff(fb)
     check_fedbuff(dev)
-    xs, recs = iterates(dev), dev.trace.observed("received")
+    xs, recs = iterates(dev), dev.trace.records(FedBuffReceived)
     larger = 0
-    for v, pub in enumerate(dev.trace.observed("publish")):
-        ws = pub["weights"]
-        assert pub["Z"] == in_order(ws) <= 4
-        by_key = {(r["worker"], r["serial"]): r for r in recs}
-        num = in_order([by_key[m]["weight"] * (0.05 * by_key[m]["gradient"]) for m in pub["members"]])
+    for v, pub in enumerate(dev.trace.records(Publish)):
+        ws = pub.weights
+        assert pub.Z == in_order(ws) <= 4
+        by_key = {(r.worker, r.serial): r for r in recs}
+        num = in_order([by_key[m].weight * (0.05 * by_key[m].gradient) for m in pub.members])
         fedbuff_step = num / 4                          # what FedBuff would do from the same buffer
-        np.testing.assert_allclose(xs[v] - xs[v + 1], fedbuff_step * (4 / pub["Z"]), rtol=1e-12, atol=1e-15)
-        larger += pub["Z"] < 4
+        np.testing.assert_allclose(xs[v] - xs[v + 1], fedbuff_step * (4 / pub.Z), rtol=1e-12, atol=1e-15)
+        larger += pub.Z < 4
     assert larger > 0                                  # stale updates made the steps larger by K / Σ w
 
 
 def test_fedbuff_without_weights_both_normalizations_agree_bit_for_bit():
     a = run("fedbuff", {"weighting": "none", "normalization": "K"}, adversary=STRAGGLERS)
     b = run("fedbuff", {"weighting": "none", "normalization": "weights"}, adversary=STRAGGLERS)
-    assert all(r["weight"] == 1.0 for r in a.trace.observed("received"))
+    assert all(r.weight == 1.0 for r in a.trace.records(FedBuffReceived))
     assert a.trace.digest == b.trace.digest
     check_fedbuff(a)
 
@@ -331,13 +345,13 @@ def _published_at_assignment(res):
     """For each FedBuff client sampled after an update: the version current when it was sampled,
     and the one it downloaded when its worker took it up (from the order of the records)."""
     v, out, assigned = 0, [], {}
-    for _, _, key, val in res.trace.observations:
-        if key == "publish":
+    for _, _, key, val in res.trace.stepwise(Publish, FedBuffAssign, Download):
+        if key == Publish.key:
             v += 1
-        elif key == "assign":
-            assigned[(val["worker"], val["serial"])] = v
-        elif key == "download" and (val["worker"], val["serial"]) in assigned:
-            out.append((assigned[(val["worker"], val["serial"])], val["version"]))
+        elif key == FedBuffAssign.key:
+            assigned[(val.worker, val.serial)] = v
+        elif (val.worker, val.serial) in assigned:                # Download
+            out.append((assigned[(val.worker, val.serial)], val.version))
     return out
 
 
@@ -368,10 +382,11 @@ def test_fedbuff_note_c_is_asgrad_random_waiting_unless_a_client_waits_across_a_
             differ += 1
             continue
         assert not waited, f"seed {seed}: a client waited across a publish, yet AsGrad ran the same jobs"
-        key = lambda r: (r["worker"], r["serial"], r["pi"], r["samples"])  # noqa: E731
-        assert [key(r) for r in fb.trace.observed("received")] == [key(r) for r in ag.trace.observed("received")]
-        ag_x = ag.trace.observed("x")
-        for v, x in enumerate(fb.trace.observed("x"), start=1):
+        key = lambda r: (r.worker, r.serial, r.pi, r.samples)  # noqa: E731
+        assert [key(r) for r in fb.trace.records(FedBuffReceived)] == \
+            [key(r) for r in ag.trace.records(AsGradReceived)]
+        ag_x = ag.trace.records("x")
+        for v, x in enumerate(fb.trace.records("x"), start=1):
             np.testing.assert_allclose(x, ag_x[b * v - 1], rtol=1e-12, atol=1e-15)
         same += 1
     assert same and differ, (same, differ)          # both cases were met
@@ -382,10 +397,10 @@ def test_fedbuff_local_steps_and_concurrency():
     for C in (1, 2, 6):
         res = run("fedbuff", {"Q": 3, "C": C, "T": 20, "K": 2}, adversary=STRAGGLERS, seed=C)
         assert server_properties.check_fedbuff_clients(res) is None
-        recs = res.trace.observed("received")
-        assert all(len(r["local_samples"]) == 3 for r in recs)
+        recs = res.trace.records(FedBuffReceived)
+        assert all(len(r.local_samples) == 3 for r in recs)
         if C == 1:                                     # one client at a time: every update is fresh
-            assert max(r["version_delay"] for r in recs) == 0
+            assert max(r.version_delay for r in recs) == 0
         if C == 6:                                     # more clients than workers: some wait in a queue
             assert any(d > a for a, d in _published_at_assignment(res))
 
@@ -436,13 +451,13 @@ def test_bad_input_is_one_line(alg, params, adversary, needle):
 @pytest.mark.parametrize("adversary", ["roundrobin", "random:seed=5", "timed:model=exp,c=1,lam=0.5"])
 def test_fedbuff_synchronous_rounds_have_one_fresh_update_per_worker(adversary):
     res = run("fedbuff", {"dispatch": "round", "K": 4, "T": 12}, adversary=adversary)
-    recs = res.trace.observed("received", 0)
+    recs = res.trace.records(FedBuffReceived, 0)
     assert len(recs) == 12
     for v in range(3):                                   # round v: every worker once, all at x^(v)
         rnd = recs[4 * v:4 * v + 4]
-        assert sorted(r["worker"] for r in rnd) == [0, 1, 2, 3]
-        assert all(r["version"] == v and r["version_delay"] == 0 and r["weight"] == 1.0 for r in rnd)
-    assert len(res.trace.observed("publish", 0)) == 3
+        assert sorted(r.worker for r in rnd) == [0, 1, 2, 3]
+        assert all(r.version == v and r.version_delay == 0 and r.weight == 1.0 for r in rnd)
+    assert len(res.trace.records(Publish, 0)) == 3
 
 
 def test_minibatch_sgd_fixed_batches_of_one_are_sgd_on_that_order():
@@ -472,3 +487,34 @@ def test_zeta_one_splits_by_label_or_target(name):
     for a, b in zip(parts, parts[1:]):                   # blocks of the sorted order: no overlap of keys
         assert keys[a].max() <= keys[b].min()
     assert len(set(np.unique(keys))) > 1                 # ... and the key really varies
+
+
+# --- typed records: a write is checked at the writer ----------------------------------------------
+
+
+def test_a_misspelt_field_is_an_error_at_the_writer():
+    """Rennala's line 10 step returns the fields of its ``"batch"`` record; one that misspells a
+    field (``memebers``) is an UndeclaredRecord raised by the server's ``ctx.record``, in the run,
+    not a KeyError (or a silent miss) in some reader later; and so is a write of the wrong type."""
+    from asyncproof.reference.parameter_server import rennala
+    from asyncproof.reference.records import UndeclaredRecord, check_write
+    from asyncproof.strategies import with_steps
+
+    def misspelt(fresh, n):
+        g, summary = rennala.rennala_aggregate(fresh, n)
+        return g, {"memebers": summary["members"]}
+
+    alg = with_steps("rennala-sgd", "my-rennala", aggregate=misspelt)
+    with pytest.raises(UndeclaredRecord, match=r"my-rennala records 'batch' with unknown field memebers "
+                                               r"\(declared: k, members\)") as e:
+        run_algorithm(alg, params={**PARAMS["rennala-sgd"], "T": 2})
+    writer = [entry for entry in e.traceback if entry.name == "body" and entry.path.name == "rennala.py"]
+    assert writer, "not raised in the server's loop"          # at the ctx.record of round_server
+    declared = rennala.ALGORITHM.records
+    with pytest.raises(UndeclaredRecord, match="'stopped' without field jobs"):
+        check_write(declared, "stopped", {"k": 0}, "rennala-sgd")
+    with pytest.raises(UndeclaredRecord, match="records 'batch' as Table, declared Batch"):
+        check_write(declared, "batch", Table(k=0, counts=[1], members=[[0]]), "rennala-sgd")     # Malenia's
+    with pytest.raises(UndeclaredRecord, match="records 'discarded' as float, declared int"):
+        check_write(declared, "discarded", 1.0, "rennala-sgd")
+    assert check_write(declared, Batch(k=0, members=[(0, 0)]), None, "rennala-sgd") == {"k": 0, "members": [(0, 0)]}

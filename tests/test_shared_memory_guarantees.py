@@ -18,6 +18,7 @@ from asyncproof.reference.problems import SparseSVM
 from asyncproof.reference.registry import ALGORITHMS, get_algorithm
 from asyncproof.reference.schedule import run_algorithm
 from asyncproof.reference.shared_memory import hogwild as H
+from asyncproof.reference.shared_memory.cyclades import BatchPlan
 
 
 def one_cell(samples: int) -> SparseSVM:
@@ -39,7 +40,7 @@ def test_three_stores_over_one_load_lose_two_updates_not_three():
         "p0 load x[0] k=0", "p1 load x[0] k=1", "p2 load x[0] k=2",
         "p0 store x[0] k=0", "p1 store x[0] k=1", "p2 store x[0] k=2"]
     assert H.lost_updates(r.trace) == [(0, 0), (1, 0)] and r.metrics["lost_updates"] == 2
-    assert ram(r)[0] == H.samples(r.trace)[2]["g"][0]
+    assert ram(r)[0] == H.samples(r.trace)[2].g[0]
     assert B._overwritten_since_load(r.trace) == [(0, 0), (0, 0), (1, 0)]   # update 0 counted twice
     assert SM.check_racy_lost_updates(r) is None and SM._lost_and_overwritten_twice_or_put_back(r)
     miscounted = dataclasses.replace(r, metrics={**r.metrics, "lost_updates": 3})
@@ -62,7 +63,7 @@ def test_an_overwritten_update_that_a_later_store_puts_back_is_not_lost():
     r = run_algorithm("hogwild-racy", problem=one_cell(1), params={"n": 2, "T": 3, "gamma": 0.5},
                       adversary=PrefixThen(events, len(events), RoundRobin()))
     assert r.trace.events[:len(events)] == events
-    g = [rec["g"][0] for rec in H.samples(r.trace)]
+    g = [rec.g[0] for rec in H.samples(r.trace)]
     assert ram(r)[0] == g[1] + g[2]                          # sample 1's update is in the RAM, sample 0's is not
     assert H.lost_updates(r.trace) == [(0, 0)] and r.metrics["lost_updates"] == 1
     assert sorted(B._overwritten_since_load(r.trace)) == [(0, 0), (1, 0)]
@@ -147,8 +148,8 @@ def test_held_at_a_barrier_needs_the_waiting_thread_to_read_after_the_barrier():
     order = [0, 0, 0, 3, 0]                   # batch 0 one component (thread 1 idle), batch 1: x[...] of point 0 again
     svm = {"name": "sparse-svm", "params": {"m": 6, "d": 6, "nnz": 1, "seed": 0}}
     r = run_algorithm("serially-equivalent-sgd", problem=svm, params={"T": 5, "batch": 3, "threads": 2, "order": order})
-    plans = r.trace.observed("batch")
-    if len(plans[1]["components"]) < 2:
+    plans = r.trace.records(BatchPlan)
+    if len(plans[1].components) < 2:
         pytest.skip("points 3 and 0 of this instance conflict")
     assert SE._held_at_a_barrier(r) and SE.check_conflicts_in_order(r) is None
 

@@ -48,6 +48,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
+from ...reference.agreement.cluster_agreement import DECIDE
 from ...reference.agreement.cluster_model import Clusters
 from ...reference.agreement.midextremes import RULES, apply_rule
 from ...reference.agreement.provenance import Point, certify, combine, hull_distance, input_point
@@ -145,7 +146,7 @@ def check_rules(budget: str, rule=None, examples: int | None = None) -> tuple[bo
 
 def _run_outputs(res, inputs) -> list[str]:
     bad = []
-    decided = {pid: v for (_, pid, k, v) in res.trace.observations if k == "decide"}
+    decided = {pid: v for (_, pid, _, v) in res.trace.stepwise(DECIDE)}
     for pid, p in decided.items():
         why = certify(p, inputs)
         dist = hull_distance(inputs, p.x)
@@ -191,7 +192,7 @@ def check_non_convex(budget: str) -> tuple[bool, str]:
     system = mdaa.build(problem, params, 0, cluster_size_over_n(mdaa.ALGORITHM.steps))
     trace = run(system, RoundRobin())
     X = np.array(params["inputs"])
-    decided = {pid: v for (_, pid, k, v) in trace.observations if k == "decide"}
+    decided = {pid: v for (_, pid, _, v) in trace.stepwise(DECIDE)}
     dists = {p: hull_distance(X, y.x) for p, y in decided.items()}
     bad = {p: d for p, d in dists.items() if d > LP_TOL}
     refused = ""

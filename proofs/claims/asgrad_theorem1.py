@@ -39,6 +39,7 @@ import numpy as np
 import sympy as sp
 
 from ...reference.errors import InputError
+from ...reference.parameter_server.asgrad import TAU_C, TAU_MAX, AsGradReceived
 from ...reference.parameter_server.common import local_splits
 from ...reference.problems import Quadratic, make_problem
 from ...reference.schedule import run_algorithm
@@ -64,7 +65,7 @@ def largest_step() -> sp.Expr:
 
 
 def trace_taus(result) -> tuple[int, int]:
-    return int(result.trace.observed("tau_C")[-1]), int(result.trace.observed("tau_max")[-1])
+    return int(result.trace.records(TAU_C.key)[-1]), int(result.trace.records(TAU_MAX.key)[-1])
 
 
 def ingredients(result) -> dict:
@@ -76,11 +77,11 @@ def ingredients(result) -> dict:
     splits = local_splits(problem, p["n"], p["zeta"], result.schedule.seed)
     local = [problem.subset(s) for s in splits]
     x0 = problem.x0 if p.get("x0") is None else np.asarray(p["x0"], dtype=np.float64)
-    xs = [x0] + list(result.trace.observed("x", 0))
-    recs = result.trace.observed("received")
+    xs = [x0] + list(result.trace.records("x", 0))
+    recs = result.trace.records(AsGradReceived)
     T = len(recs)
-    workers = [r["worker"] for r in recs]
-    pis = [r["pi"] for r in recs]
+    workers = [r.worker for r in recs]
+    pis = [r.pi for r in recs]
 
     def dev(i, x):          # ∇f_i(x) − ∇f(x)
         return local[i].grad(x) - problem.grad(x)
@@ -172,7 +173,7 @@ def measure(result, f_star: float) -> dict:
     visited, computed over its whole split) and Φ from :func:`ingredients`."""
     p, problem = result.params, result.problem
     x0 = problem.x0 if p.get("x0") is None else np.asarray(p["x0"], dtype=np.float64)
-    xs = [x0] + list(result.trace.observed("x", 0))
+    xs = [x0] + list(result.trace.records("x", 0))
     T = len(xs) - 1
     with np.errstate(all="ignore"):
         G = float(np.mean([float(np.sum(problem.grad(x) ** 2)) for x in xs[:T]]))

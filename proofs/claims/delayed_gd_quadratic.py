@@ -690,6 +690,7 @@ def check_adversary_search(budget: str, gamma=0.1, tau=5, directory="failures", 
     from hypothesis import given, strategies as st
 
     from ...reference.adversaries import HypothesisAdversary
+    from ...reference.parameter_server.asgrad import AsGradReceived
     from ...reference.schedule import load_schedule, replay, run_algorithm
     from ..registry import hypothesis_settings
 
@@ -703,8 +704,8 @@ def check_adversary_search(budget: str, gamma=0.1, tau=5, directory="failures", 
     found: list = []
 
     def measure(trace):
-        xs = trace.observed("x", 0)
-        taus = [r["tau"] for r in trace.observed("received")]
+        xs = trace.records("x", 0)
+        taus = [r.tau for r in trace.records(AsGradReceived)]
         return float(np.linalg.norm(xs[-1])) / float(np.linalg.norm(X0_SEED)), max(taus)
 
     @hypothesis_settings(budget, max_examples=40)
@@ -752,6 +753,7 @@ def check_engine_holds_delay(budget: str, gamma=0.1, tau=5, directory="failures"
     """
     from pathlib import Path
 
+    from ...reference.parameter_server.asgrad import AsGradReceived
     from ...reference.schedule import load_schedule, replay, run_algorithm
 
     check_budget(budget)
@@ -761,9 +763,9 @@ def check_engine_holds_delay(budget: str, gamma=0.1, tau=5, directory="failures"
     n = tau + 1
     res = run_algorithm("pure-async-sgd", problem={"name": "quadratic", "params": {"m": n, "sigma": 0.0}},
                         params={"gamma": gamma, "T": T, "n": n}, seed=0, adversary="roundrobin")
-    delays = [r["tau"] for r in res.trace.observed("received")]
+    delays = [r.tau for r in res.trace.records(AsGradReceived)]
     held = delays == [min(t, tau) for t in range(T)]
-    xs = np.array([X0_SEED] + list(res.trace.observed("x", 0)))
+    xs = np.array([X0_SEED] + list(res.trace.records("x", 0)))
     want = recurrence(gamma, tau, T)
     same = xs.shape == want.shape and xs.tobytes() == want.tobytes()
     growth = float(np.linalg.norm(xs[-1])) / float(np.linalg.norm(X0_SEED))

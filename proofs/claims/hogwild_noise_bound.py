@@ -85,7 +85,7 @@ from ...reference.errors import InputError
 from ...reference.problems import make_problem
 from ...reference.schedule import run_algorithm
 from ...reference.shared_memory.conflict import conflict_stats, supports_of
-from ...reference.shared_memory.hogwild import noise_terms, overlaps, samples
+from ...reference.shared_memory.hogwild import PERTURBED, noise_terms, overlaps, samples
 from ..registry import Check, Claim, check_budget, register
 from .hogwild_conflict_probability import Z_BOUND
 
@@ -196,14 +196,14 @@ def _run(label: str, seed: int, T: int, algorithm: str = "hogwild-atomic", tau: 
     res = run_algorithm(algorithm, problem=spec, params={"n": tau + 1, "T": T, "tau": tau, "gamma": gamma},
                         seed=seed, adversary=f"random:seed={seed}" if adversary == "random" else adversary)
     recs, ov = samples(res.trace), overlaps(res.trace)
-    per = res.trace.observed("perturbed")[-1]
-    supp = [set(r["support"]) for r in recs]
-    meet_counts = [sum(1 for i in ov[r["k"]] if supp[i] & supp[r["k"]]) for r in recs]
+    per = res.trace.records(PERTURBED.key)[-1]
+    supp = [set(r.support) for r in recs]
+    meet_counts = [sum(1 for i in ov[r.k] if supp[i] & supp[r.k]) for r in recs]
     pairs = [(a, b) for a in ov for b in ov[a] if a < b]
-    biggest = max(max(float(np.max(np.abs(r["xhat"]))), float(np.max(np.abs(x)))) for r, x in zip(recs, per))
+    biggest = max(max(float(np.max(np.abs(r.xhat))), float(np.max(np.abs(x)))) for r, x in zip(recs, per))
     return {"tau": tau, "gamma": gamma, "stats": stats, "noise": np.abs(noise_terms(res.trace, gamma)), "M2": M2,
-            "largest_grad": max(float(np.dot(r["grad"], r["grad"])) for r in recs), "meet_counts": meet_counts,
-            "grad_l1": [float(np.sum(np.abs(r["grad"]))) for r in recs], "biggest": biggest, "T": T,
+            "largest_grad": max(float(np.dot(r.grad, r.grad)) for r in recs), "meet_counts": meet_counts,
+            "grad_l1": [float(np.sum(np.abs(r.grad))) for r in recs], "biggest": biggest, "T": T,
             "overlap": max(len(s) for s in ov.values()), "pairs": len(pairs),
             "pairs_meet": sum(1 for a, b in pairs if supp[a] & supp[b])}
 

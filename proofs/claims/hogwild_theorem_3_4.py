@@ -168,11 +168,11 @@ def _run(algorithm: str, seed: int, gamma: float, T: int, tau: int) -> tuple:
     x = problem.x0.copy()
     dists = [float(np.sum((x - x_star) ** 2))]
     for r in samples(res.trace):                     # the serial iterates x_(k+1) = x_k + g_k
-        s = np.asarray(r["support"])
-        x[s] = x[s] + r["g"]
+        s = np.asarray(r.support)
+        x[s] = x[s] + r.g
         dists.append(float(np.sum((x - x_star) ** 2)))
     ram = [o for os in res.trace.outputs.values() for o in os][-1]
-    grads = max(float(np.dot(r["grad"], r["grad"])) for r in samples(res.trace))
+    grads = max(float(np.dot(r.grad, r.grad)) for r in samples(res.trace))
     return tuple(dists), float(np.sum((ram - x_star) ** 2)), grads
 
 

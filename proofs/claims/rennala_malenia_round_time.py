@@ -144,7 +144,7 @@ def _rule(algorithm: str, S: int):
 def round_times(trace, T: int) -> list[float]:
     """Simulated time of each round: from the previous update (or 0) to this one; a round that
     never ended (the run went quiet first) takes ``inf``."""
-    ends = [trace.annotations[step]["time"] for (step, pid, key, _) in trace.observations if key == "x"]
+    ends = [trace.annotations[step]["time"] for (step, _, _, _) in trace.stepwise("x")]
     times = [b - a for a, b in zip([0.0] + ends, ends)]
     return times + [math.inf] * (T - len(times))
 
@@ -157,11 +157,13 @@ def run_rounds(algorithm: str, S: int, taus, stale: str, T: int = ROUNDS, fracti
     n = len(taus)
     problem = make_problem("quadratic", sigma=0.5, m=max(n, 2))
     splits = local_splits(problem, n, 0.0, seed)
-    body = rennala.round_server(problem, splits, 0.01, T, n, 1, seed, problem.x0,
-                                rule or _rule(algorithm, S), stale)
+    rule = rule or _rule(algorithm, S)
+    body = rennala.round_server(problem, splits, 0.01, T, n, 1, seed, problem.x0, rule, stale)
     # worker i needs at most τ_i: each job takes a time in [τ_i/1000, τ_i], the adversary's choice
     adversary = Timed(models={f"w{i}": Chosen(1e-3 * t, float(t), fraction) for i, t in enumerate(taus)}, seed=seed)
-    trace = run(System([ProcessSpec(body)], seed=seed), adversary, max_steps=200 * T * (S + n) + 100)
+    system = System([ProcessSpec(body)], seed=seed)
+    system.records, system.name = rennala.round_records(rule.record), algorithm      # its writes checked
+    trace = run(system, adversary, max_steps=200 * T * (S + n) + 100)
     return round_times(trace, T)
 
 

@@ -24,6 +24,7 @@ check               kind            what
 
 from __future__ import annotations
 
+from ...reference.parameter_server.asgrad import Assign
 from ...reference.schedule import run_algorithm
 from ..registry import EXAMPLES, Check, Claim, check_budget, hypothesis_settings, register
 
@@ -62,7 +63,7 @@ def _search(budget: str, algorithm: str, adversary_of):
                             params=params, seed=data.draw(st.integers(0, 99), label="seed"),
                             adversary=adversary_of(data, n))
         seen[0] += 1
-        msg = block_violation([a["worker"] for a in res.trace.observed("assign")], n)
+        msg = block_violation([a.worker for a in res.trace.records(Assign)], n)
         if msg:
             found.append(f"n = {n}, {params}: {msg}")
             raise AssertionError(msg)

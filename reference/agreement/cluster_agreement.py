@@ -52,11 +52,12 @@ diameter), ``proceed(ctx, clusters, me, r)`` (after writing round r: go on, wait
 nobody), ``resume_register(register)`` (a recovered process's read of its own register)
 and ``initial_register(d, n, provenance)`` (the registers' ⟨⊥, 0⟩).
 
-Recorded (``ctx.record``): ``"input"`` (x_i), ``"write"`` after each write ``{"inst", "c",
-"j", "round", "x", "view"}`` (``view``: the rounds read, 0 for an empty register, ``None``
-for the input write), ``"skip"`` ``{"inst", "c", "from", "to"}``, ``"cluster_output"``
-``{"inst", "c", "round", "from"}`` and, for the registered algorithm, ``"decide"`` (the
-output :class:`~.provenance.Point`, with its weights).
+Recorded (``ctx.record``; declared in :data:`RECORDS`, read back typed with
+``trace.records(Written)``): :data:`INPUT` ``"input"`` (x_i), :class:`Written` ``"write"`` after
+each write, :class:`Skipped` ``"skip"``, :class:`ClusterOutput` ``"cluster_output"`` and, for the
+registered algorithm, :data:`DECIDE` ``"decide"`` (the output :class:`~.provenance.Point`, with
+its weights).  A field stored under a Python keyword (``"from"``) is the attribute ``from_``
+(:class:`Fields`).
 
 Under round-robin every process sees all three inputs; the diameter is realised by (4, 0)
 and (0, 2), so everybody writes (2, 1) in round 2 and returns it.  Under PCT the first
@@ -76,7 +77,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..engine import Collect, Output, ProcessSpec, Read, System, Write
+from ..records import Record, Value, declare, record
 from ..registry import (DICT_BYTES, INT_BYTES, MAX_ROUNDS, Algorithm, Cost, MemoryEstimate, Param, Steps,
                         arrays_cost, bounded_int, events_cost, records_cost, register)
 from .cluster_model import Clusters, Member, agreement_inputs, cluster_params
@@ -86,6 +90,53 @@ from .provenance import Point, input_point
 #: the in-cluster contraction constant every round of MidExtremes guarantees, in any dimension:
 #: diam(V_{r+1}) <= sqrt(6/7) diam(V_r) (derived and checked in proofs/claims/agreement_contraction.py)
 KAPPA_CLUSTER = math.sqrt(6.0 / 7.0)
+
+
+# --------------------------------------------------------------------------------------
+# the records (reference/records.py): what a run writes, and what the checks read back
+
+
+@record("write")
+class Written(Record):
+    """A write A[j] ← ⟨x, round⟩ to the array of cluster c, in instance ``inst`` (the MDAA round;
+    0 for a cluster alone)."""
+    inst: int
+    c: int                          # the cluster
+    j: int                          # the register written: the writer's index in its cluster
+    round: int                      # the round number r written with the value
+    x: np.ndarray                   # the value
+    view: list[int] | None          # the rounds of the collect it was computed from (0: ⟨⊥, 0⟩); None: the input
+
+
+@record("skip")
+class Skipped(Record):
+    """Skipping: ``r ← rmax``, from round ``from_`` to round ``to``, in instance ``inst`` of cluster c."""
+    inst: int
+    c: int
+    from_: int                      # stored as "from"
+    to: int
+
+
+@record("cluster_output")
+class ClusterOutput(Record):
+    """The return line: the value of round ``round`` held by A[``from_``] (the own index, or the lowest j)."""
+    inst: int
+    c: int
+    round: int
+    from_: int                      # stored as "from": the index j whose value is returned
+
+
+#: x_i, the process's input (a float64 vector), recorded at each start (a recovery too)
+INPUT = Value("input", "x_i: the process's input (a float64 vector), at each start", kinds=(np.ndarray,))
+#: the output with its exact weights over the inputs
+DECIDE = Value("decide", "the output Point, with its exact weights over the inputs", kinds=(Point,))
+
+#: the records of ``cluster-agreement``
+RECORDS = declare(INPUT, Written, Skipped, ClusterOutput, DECIDE)
+
+
+# --------------------------------------------------------------------------------------
+# the process
 
 
 def _entries(view) -> list[tuple[Point | None, int]]:
@@ -159,15 +210,15 @@ def cluster_agreement(ctx, me: Member, x: Point, A: tuple[str, ...], rounds: int
             yield from steps.proceed(ctx, clusters, me, r)
             own_round = r
         else:
-            ctx.record("skip", {"inst": inst, "c": me.cluster, "from": r, "to": rmax})
+            ctx.record(Skipped(inst=inst, c=me.cluster, from_=r, to=rmax))
             r = rmax                                              # skipping
     out, j = returned_value(me, r, own_round, own, view)
-    ctx.record("cluster_output", {"inst": inst, "c": me.cluster, "round": r, "from": j})
+    ctx.record(ClusterOutput(inst=inst, c=me.cluster, round=r, from_=j))
     return out
 
 
 def _record_write(ctx, me: Member, inst: int, r: int, p: Point, view) -> None:
-    ctx.record("write", {"inst": inst, "c": me.cluster, "j": me.index, "round": r, "x": p.x, "view": view})
+    ctx.record(Written(inst=inst, c=me.cluster, j=me.index, round=r, x=p.x, view=view))
 
 
 # --------------------------------------------------------------------------------------
@@ -183,11 +234,11 @@ def build(problem, params, seed, steps):
         me = Member.of(clusters, pid)
 
         def body(ctx, checkpoint=None):
-            ctx.record("input", X[pid])
+            ctx.record(INPUT.key, X[pid])
             x = input_point(X[pid], pid, n, params["provenance"])
             out = yield from cluster_agreement(ctx, me, x, clusters.array(me.cluster), T, resume=resume, steps=steps,
                                                clusters=clusters)
-            ctx.record("decide", out)
+            ctx.record(DECIDE.key, out)
             yield Output(out.x)
         return body
 
@@ -198,19 +249,18 @@ def build(problem, params, seed, steps):
 
 
 def recorded_inputs(trace) -> list:
-    """x_0 .. x_{n-1} as the processes recorded them (``"input"``, once per start)."""
+    """x_0 .. x_{n-1} as the processes recorded them (:data:`INPUT`, once per start)."""
     xs = {}
-    for _, pid, key, v in trace.observations:
-        if key == "input":
-            xs.setdefault(pid, v)
+    for _, pid, _, x in trace.stepwise(INPUT):
+        xs.setdefault(pid, x)
     return [xs[p] for p in sorted(xs)]
 
 
 def in_cluster_values(trace) -> dict:
     """V[(inst, c, round)]: every value written to a cluster's array with that round number."""
     V: dict = {}
-    for w in trace.observed("write"):
-        V.setdefault((w["inst"], w["c"], w["round"]), []).append(w["x"])
+    for w in trace.records(Written):
+        V.setdefault((w.inst, w.c, w.round), []).append(w.x)
     return V
 
 
@@ -234,7 +284,7 @@ def metrics(trace, problem, params):
     d_out = max((diameter([outs[p] for p in c if p in outs]) for c in clusters.members), default=math.nan)
     return {"outputs": len(outs), "diameter_in": d_in, "diameter_out": d_out if outs else math.nan,
             "worst_factor": max(round_factors(trace), default=0.0), "kappa": KAPPA_CLUSTER,
-            "skips": len(trace.observed("skip")), "crashes": len(trace.crashed)}
+            "skips": len(trace.records(Skipped)), "crashes": len(trace.crashed)}
 
 
 def rounds_param(default: int) -> Param:
@@ -286,4 +336,5 @@ ALGORITHM = register(Algorithm(
     check=check,
     family="agreement",
     memory=memory,
+    records=RECORDS,
 ))

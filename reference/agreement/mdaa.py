@@ -69,14 +69,18 @@ Process-level API (for algorithms that run agreement inside their own processes,
 decentralized SGD of a later issue): build an :class:`MDAA` for the clusters, add its
 :meth:`MDAA.registers` to the system, and call ``y = yield from spec.agree(ctx, me, x)``
 with ``x`` a :class:`~.provenance.Point` (``input_point``); give each instance its own
-``name`` so that registers and message tags of successive calls do not mix.
+``name`` so that registers and message tags of successive calls do not mix.  Its process
+writes the records :data:`RECORDS` declares (except ``"input"`` and ``"decide"``, this module's
+``build``'s): an algorithm running it declares them among its own.
 
-Recorded: ``"input"``; ``"round"`` r (entering round r), ``"send"`` ``{"r", "z", "to"}`` for
-every round message sent (``to``: ``None`` for the broadcast, the pid for a help answer),
-``"aggregate"`` ``{"r" (the round aggregated), "from" (the round the process was in),
-"senders", "skip", "y"}``, ``"help"`` on recovery, ``"decide"`` (the output
-:class:`~.provenance.Point`, with its weights); and the cluster agreement's ``"write"``,
-``"skip"``, ``"cluster_output"`` with ``inst`` = the MDAA round.
+Recorded (declared in :data:`RECORDS`, read back typed with ``trace.records(Aggregated)``):
+``"input"``; :data:`ROUND` ``"round"`` r (entering round r), :class:`Sent` ``"send"`` for every
+round message sent, :class:`Aggregated` ``"aggregate"`` for every Aggregate,
+:class:`HelpRequest` ``"help"`` on recovery, ``"decide"`` (the output
+:class:`~.provenance.Point`, with its weights); and the cluster agreement's
+:class:`~.cluster_agreement.Written` ``"write"``, :class:`~.cluster_agreement.Skipped`
+``"skip"``, :class:`~.cluster_agreement.ClusterOutput` ``"cluster_output"`` with ``inst`` = the
+MDAA round.
 
 Round-robin, clusters [2, 1]: the first cluster agrees on (1, 0), the second is (0, 4)
 alone; everybody hears all three round-1 messages and MidExtremes gives (0.5, 2):
@@ -97,15 +101,55 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Callable
 
+import numpy as np
+
 from ..engine import Broadcast, Checkpoint, Output, ProcessSpec, Receive, Send, System
 from ..errors import InputError
+from ..records import Record, Value, declare, record
 from ..registry import (DICT_BYTES, INT_BYTES, MAX_ROUNDS, Algorithm, Cost, MemoryEstimate, Param, Steps,
                         arrays_cost, bounded_int, events_cost, records_cost, register)
 from .cluster_agreement import STEPS as CLUSTER_STEPS
-from .cluster_agreement import KAPPA_CLUSTER, cluster_agreement, provenance_bytes, recorded_inputs
+from .cluster_agreement import (DECIDE, INPUT, KAPPA_CLUSTER, ClusterOutput, Skipped, Written,
+                                cluster_agreement, provenance_bytes, recorded_inputs)
 from .cluster_model import Clusters, Member, agreement_inputs, cluster_params
 from .midextremes import RULES, apply_rule, diameter, diameter_pair, mid_extremes_weights, resolve_rule, rule_name
 from .provenance import Point, input_point
+
+# --------------------------------------------------------------------------------------
+# the records (reference/records.py), besides the cluster agreement's
+
+
+@record("send")
+class Sent(Record):
+    """A round message ⟨r, z_r⟩ sent (step 2), or re-sent as the answer to a help request."""
+    r: int
+    z: np.ndarray                   # the value z_r
+    to: int | None                  # None: the broadcast; a pid: the help answer to it
+
+
+@record("aggregate")
+class Aggregated(Record):
+    """Step 4 (and 5): y_{r+1} = Aggregate(the round-r values of ``senders``), by a process in
+    round ``from_``; ``skip``: r > ``from_`` (it skipped to round r)."""
+    r: int                          # the round aggregated
+    from_: int                      # stored as "from": the round the process was in
+    senders: list[int]              # whose round-r values, in pid order
+    skip: bool
+    y: np.ndarray                   # y_{r+1}
+
+
+@record("help")
+class HelpRequest(Record):
+    """Recovery: the help request broadcast by a process recovering in round r."""
+    r: int
+
+
+#: r, recorded on entering MDAA round r
+ROUND = Value("round", "r: entering MDAA round r", kinds=(int,))
+
+#: the records of ``mdaa``: its own and the cluster agreement's (one instance per MDAA round)
+RECORDS = declare(INPUT, ROUND, Sent, Aggregated, HelpRequest, DECIDE, Written, Skipped, ClusterOutput)
+
 
 # --------------------------------------------------------------------------------------
 # the contraction constants and R from q
@@ -267,7 +311,7 @@ class MDAA:
     def _answer(self, ctx, to: int, last, y):
         """Send the help answer (recorded as ``"send"``, like every round message)."""
         msg = self.steps.answer(last, y)
-        ctx.record("send", {"r": msg[0], "z": msg[1].x, "to": to})
+        ctx.record(Sent(r=msg[0], z=msg[1].x, to=to))
         yield Send(to, msg, tag=self.tag(f"round {msg[0]}"))
 
     # the algorithm -------------------------------------------------------------------------
@@ -286,18 +330,18 @@ class MDAA:
         recovering = resume is not None
         request = steps.help_request(r) if recovering and r <= self.R else None
         if request is not None:
-            ctx.record("help", {"r": r})
+            ctx.record(HelpRequest(r=r))
             yield Broadcast(request, tag=self.tag("help"), include_self=False)
         got: dict[int, dict[int, Point]] = {}       # round -> sender -> its value (the first heard)
         heard: dict[int, list[int]] = {}              # round -> the sender of every message heard
         while r <= self.R:                                                  # for round r = 1 .. R
-            ctx.record("round", r)
+            ctx.record(ROUND.key, r)
             if z is None:                                                   # 1. z_r = ClusterAA(y_r)
                 z = yield from cluster_agreement(ctx, me, y, self.array(me.cluster, r), self.K, inst=r,
                                                  resume=recovering, steps=steps, clusters=self.clusters)
                 yield Checkpoint({"r": r, "y": y, "z": z, "last": last})
             recovering = False
-            ctx.record("send", {"r": r, "z": z.x, "to": None})
+            ctx.record(Sent(r=r, z=z.x, to=None))
             yield Broadcast((r, z), tag=self.tag(f"round {r}"))              # 2. send ⟨r, z_r⟩ to all
             last = (r, z)
             rr = None
@@ -317,7 +361,7 @@ class MDAA:
             new = steps.aggregate(self._rule, steps.received_values(self.clusters, got[rr]))
             if rr > r:                                                      # 5. skip to round r'
                 new = steps.skip(y, new)
-            ctx.record("aggregate", {"r": rr, "from": r, "senders": senders, "skip": rr > r, "y": new.x})
+            ctx.record(Aggregated(r=rr, from_=r, senders=senders, skip=rr > r, y=new.x))
             y, r, z = new, rr + 1, None
             got = {k: v for k, v in got.items() if k >= r}
             heard = {k: v for k, v in heard.items() if k >= r}
@@ -361,14 +405,14 @@ def build(problem, params, seed, steps):
         me = Member.of(spec.clusters, pid)
 
         def body(ctx, checkpoint=None):
-            ctx.record("input", X[pid])
+            ctx.record(INPUT.key, X[pid])
             saved = steps.resume(checkpoint) if recovering and checkpoint is not None else {}
             if saved.get("done"):
                 y, last = saved["y"], saved["last"]
             else:
                 x = input_point(X[pid], pid, n, params["provenance"])
                 y, last = yield from spec.agree(ctx, me, x, resume=(checkpoint or {}) if recovering else None)
-                ctx.record("decide", y)
+                ctx.record(DECIDE.key, y)
                 yield Output(y.x)
                 yield Checkpoint({"done": True, "y": y, "last": last})
             yield from spec.respond(ctx, last, y)
@@ -382,8 +426,8 @@ def build(problem, params, seed, steps):
 def mdaa_values(trace) -> dict[int, list]:
     """Y[r]: the y_r values computed (inputs for r = 1, then every aggregate of round r − 1)."""
     Y = {1: list(recorded_inputs(trace))}
-    for a in trace.observed("aggregate"):
-        Y.setdefault(a["r"] + 1, []).append(a["y"])
+    for a in trace.records(Aggregated):
+        Y.setdefault(a.r + 1, []).append(a.y)
     return Y
 
 
@@ -408,8 +452,8 @@ def metrics(trace, problem, params):
             "contraction": (d_out / d_in) ** 2 if d_in > 0 and outs else 0.0,
             "worst_round": max(mdaa_factors(trace), default=0.0),
             "worst_in_cluster": max(round_factors(trace), default=0.0),
-            "skips": sum(a["skip"] for a in trace.observed("aggregate")),
-            "cluster_skips": len(trace.observed("skip")), "crashes": len(trace.crashed),
+            "skips": sum(a.skip for a in trace.records(Aggregated)),
+            "cluster_skips": len(trace.records(Skipped)), "crashes": len(trace.crashed),
             "recoveries": sum(e.startswith("recover ") for e in trace.events)}
 
 
@@ -494,4 +538,5 @@ ALGORITHM = register(Algorithm(
     check=check,
     family="agreement",
     memory=memory,
+    records=RECORDS,
 ))

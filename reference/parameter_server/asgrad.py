@@ -64,6 +64,12 @@ Readings of what the poster leaves open:
   its receipt, T − that for a job still active at the end; it differs from τ only by
   the waiting offset (t + 1) − α_{t+1} <= b − 1 (τ̃_max is recorded).
 
+Recorded (:data:`RECORDS`): ``"assigned"`` A_1 (a list of (i, 0, serial)), ``"received"`` per
+iteration (:class:`AsGradReceived`: ``t``, ``worker`` i_t, ``pi``, ``tau``, ``serial``,
+``samples``, ``active``, ``used``, ``gradient``), ``"x"`` x_{t+1}, ``"assign"`` per assignment
+(:class:`Assign`: ``t``, ``worker`` k_{t+1}, ``pi`` α_{t+1}, ``serial``, ``ahead``), and at the end
+``"tau_C"``, ``"tau_max"``, ``"tau_tilde_max"`` (ints).
+
 Named steps (:class:`~asyncproof.reference.registry.Steps`), the lines where implementations go
 wrong: ``policy(t, i_t, n, b, seed) -> (k_{t+1}, α_{t+1})`` (the algorithm's Table 1 row),
 ``data_of(job, finished)`` whose local data a job computes on (``finished``: the worker that just
@@ -76,15 +82,53 @@ a job (:func:`serve_queue`).
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..engine import Output, ProcessSpec, Receive, System
 from ..errors import InputError
+from ..records import ITERATE, Record, Value, declare, record
 from ..registry import (MAX_BATCH, MAX_ITERATIONS, MAX_JOBS, MAX_WORKERS, Algorithm, Param, Steps, bounded_int,
                         records_cost, register)
 from ..rng import generator
 from ..baselines._common import final_metrics, gamma_param, iterations_param, start_point, x0_param
-from .common import Workers, local_gradient, local_splits, server_memory
+from .common import Received, Workers, local_gradient, local_splits, server_memory
 
 STREAM_POLICY = 3_000_017   # the random and shuffled policies' draws, keyed by t (or t // n)
+
+
+# --- the records (seed 001's quantities) ----------------------------------------------------------
+
+
+@record("received")
+class AsGradReceived(Received):
+    """Iteration ``t``: the server receives g_{i_t}(x_{π_t}) from worker i_t = ``worker``, the
+    job (i_t, π_t) (π_t = ``pi``, its ``serial``-th job) with delay τ_t = t − π_t (``tau``);
+    ``samples`` its draws, ``gradient`` the gradient, ``used`` always True (every received
+    gradient is applied); and ``active``, |A_{t+1} \\ R_t| before it."""
+    active: int
+
+
+@record("assign")
+class Assign(Record):
+    """After iteration ``t``: the job (k_{t+1}, α_{t+1}) (``worker``, ``pi``) assigned, the
+    ``serial``-th of worker k_{t+1}, waiting behind ``ahead`` jobs on that worker."""
+    t: int
+    worker: int
+    pi: int
+    serial: int
+    ahead: int
+
+
+_INT = (int, np.integer)
+
+#: A_1, the initial jobs: a list of (i, π = 0, serial)
+ASSIGNED = Value("assigned", "A_1: the initial jobs (worker, π = 0, serial)", kinds=(list,))
+#: τ_C = max_t |A_{t+1} \ R_t|, τ_max and τ̃_max (see the module docstring), at the end of a run
+TAU_C = Value("tau_C", "τ_C: the most jobs in flight at any iteration", kinds=_INT)
+TAU_MAX = Value("tau_max", "τ_max: the largest delay, of a received gradient or a job still active", kinds=_INT)
+TAU_TILDE_MAX = Value("tau_tilde_max", "τ̃_max: the most iterations between a job's assignment and its receipt",
+                      kinds=_INT)
+RECORDS = declare(ASSIGNED, AsGradReceived, ITERATE, Assign, TAU_C, TAU_MAX, TAU_TILDE_MAX)
 
 
 # --- assignment policies: (t, i_t) -> (k_{t+1}, α_{t+1}) --------------------------------------
@@ -189,9 +233,8 @@ def server(problem, splits, gamma: float, T: int, n: int, b: int, batch: int, se
             g, idx = msg.payload
             tau = t - job.pi                                   # τ_t = t − π_t
             taus.append(tau)
-            ctx.record("received", {"t": t, "worker": job.worker, "pi": job.pi, "tau": tau, "serial": job.serial,
-                                    "samples": [int(j) for j in idx], "active": active, "used": True,
-                                    "gradient": g})
+            ctx.record(AsGradReceived(t=t, worker=job.worker, pi=job.pi, tau=tau, serial=job.serial,
+                                      samples=[int(j) for j in idx], active=active, used=True, gradient=g))
             xs.append(xs[t] - gamma * g)                       # x_{t+1} = x_t − γ g_{i_t}(x_{π_t})
             ctx.record("x", xs[t + 1])
             yield from steps.serve_queue(workers, job.worker)
@@ -201,7 +244,7 @@ def server(problem, splits, gamma: float, T: int, n: int, b: int, batch: int, se
             new.assigned_at = t + 1                            # (k_{t+1}, α_{t+1}) ∈ A_{t+2}
             assigned.append(new)
             ahead = (k in workers.running) + len(workers.queue[k])      # jobs it waits behind on worker k
-            ctx.record("assign", {"t": t, "worker": k, "pi": alpha, "serial": new.serial, "ahead": ahead})
+            ctx.record(Assign(t=t, worker=k, pi=alpha, serial=new.serial, ahead=ahead))
             yield from workers.assign(new)                     # A_{t+2} = A_{t+1} ∪ {(k_{t+1}, α_{t+1})}
         open_jobs = list(workers.running.values()) + [q for qs in workers.queue.values() for q in qs]
         tau_max = max(taus + [T - j.pi for j in open_jobs], default=0)
@@ -271,12 +314,12 @@ for _policy, (_name, _summary) in _NAMES.items():
         build=build,
         steps=steps_of(_policy),
         metrics=lambda trace, problem, params: {**final_metrics(trace, problem, 0),
-                                                **{k: trace.observed(k)[-1] for k in ("tau_C", "tau_max",
-                                                                                      "tau_tilde_max")
-                                                   if trace.observed(k)}},
+                                                **{v.key: trace.records(v.key)[-1]
+                                                   for v in (TAU_C, TAU_MAX, TAU_TILDE_MAX) if trace.records(v.key)}},
         default_problem="least-squares",
         max_steps=lambda p: 6 * (p["T"] + (p["C"] or p["n"])) + 20,
         check=_check,
         family="parameter-server",
         memory=memory,
+        records=RECORDS,
     ))

@@ -20,9 +20,12 @@ workers' compute times differ ("Client Compute Heterogeneity is Real").
   shuffled policies can assign a job to a busy worker).  Jobs are engine jobs, so the
   adversary (or the timed adversary's clock) decides which running job finishes next.
 
-Every algorithm records, per received gradient, the observation ``"received"``:
+Every algorithm records, per received gradient, the observation ``"received"``: at least
 ``{"t": t, "worker": i, "pi": π, "tau": t - π, "serial": s, "used": bool}``, and the
-properties read delays, attribution and discarded work from it.
+properties read delays, attribution and discarded work from it.  Its typed layout is each
+algorithm's own (``reference/records.py``): :class:`~.asgrad.AsGradReceived`,
+:class:`~.common.Received` (Rennala, Malenia), and its extensions
+:class:`~.fedbuff.FedBuffReceived` and :class:`~.ringleader.RingleaderReceived`.
 """
 
 from __future__ import annotations
@@ -33,11 +36,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data import split_workers
-from ..engine import Job, Start, Stop
+from ..engine import Job, Receive, Start, Stop
 from ..errors import InputError
-from ..registry import (DICT_BYTES, INT_BYTES, JOB_BYTES, Cost, MemoryEstimate, arrays_cost, events_cost,
+from ..registry import (DICT_BYTES, INT_BYTES, JOB_BYTES, MAX_BATCH, MAX_WORKERS, Cost, MemoryEstimate, Param,
+                        arrays_cost, bounded_int, events_cost,
                         records_cost)
 from ..rng import generator
+from ..records import Record, record
+from ..baselines._common import x0_param
 
 STREAM_LOCAL = 0     # + worker index: the samples of a worker's jobs (worker 0 draws as SGD does)
 
@@ -193,3 +199,68 @@ def server_memory(problem, p: dict, *, events: int, results: int, iterates: int,
         Cost(f"{jobs:,} jobs in flight", jobs * (JOB_BYTES + 8 * (d + batch)), ("C", "n") if "C" in p else ("n",)),
         Cost(f"n = {n} worker queues", n * 700, ("n",)),
         *extra)
+
+
+# --- pieces the parameter servers of seed 004 and FedBuff share ---------------------------------------
+
+
+def worker_params() -> dict:
+    """n, ζ, batch and x0: the parameters every parameter-server algorithm here takes."""
+    return {"x0": x0_param(),
+            "n": bounded_int("n", 4, "number of workers, >= 1", 1, MAX_WORKERS, "n (workers)"),
+            "zeta": Param("zeta", float, 0.0, "data heterogeneity in [0, 1] (0: i.i.d. split, 1: sorted by label)",
+                          lambda v: None if 0.0 <= v <= 1.0 else f"zeta must be in [0, 1], got {v!r}",
+                          lo=0.0, hi=1.0),
+            "batch": bounded_int("batch", 1, "samples per stochastic gradient, >= 1", 1, MAX_BATCH)}
+
+
+def check_workers(problem, params) -> None:
+    if params["n"] > problem.m:
+        raise InputError(f"n = {params['n']} workers need at least one sample each; the problem has m = {problem.m}")
+
+
+def receive_one(workers: Workers, pending: list, label: str):
+    """The next finished job of ``workers`` (``yield from``): (job, gradient, samples).
+
+    One ``Receive`` may hand over several results (all those delivered so far); they
+    are processed one at a time in delivery order, the order the adversary chose.
+    """
+    if not pending:
+        pending.extend((yield Receive(until=lambda ms: len(ms) >= 1,
+                                      match=lambda m: m.job in workers.by_engine_id, label=label)))
+    msg = pending.pop(0)
+    job = workers.finished(msg)
+    g, idx = msg.payload
+    return job, g, idx
+
+
+@record("received")
+class Received(Record):
+    """A gradient received by the server (Rennala, Malenia; FedBuff and Ringleader add fields): in
+    AsGrad's counting, the job (i, π) of worker i = ``worker``, its ``serial``-th, computed at x_π
+    (π = ``pi``) and received at iteration (Rennala, Malenia: round k) ``t``, with delay
+    τ = t − π (``tau``); ``samples`` its draws from worker i's split, ``gradient`` g_i(x_π), and
+    ``used``: whether it entered the update (False: a stale result, line 12's "ignore")."""
+    t: int
+    worker: int
+    pi: int
+    tau: int
+    serial: int
+    samples: list
+    used: bool
+    gradient: object
+
+
+def received_record(job, t: int, g, idx, used: bool, kind: "type[Received]" = Received, **extra) -> Received:
+    """The record of job ``job``'s gradient ``g`` (samples ``idx``) received at ``t``: a ``kind``
+    (the algorithm's :class:`Received`) with its ``extra`` fields."""
+    return kind(t=t, worker=job.worker, pi=job.pi, tau=t - job.pi, serial=job.serial,
+                samples=[int(j) for j in idx], used=used, gradient=g, **extra)
+
+
+def sum_in_order(gradients):
+    """g_1 + g_2 + ... in the given order, starting from the first (0.0 + (-0.0) would be +0.0)."""
+    total = gradients[0]
+    for g in gradients[1:]:
+        total = total + g
+    return total

@@ -87,13 +87,15 @@ with ``Steps.replace(normalise=...)``), ``downloaded(published, job)`` the versi
 trains on (:func:`newest`), and ``split_of(splits, worker)`` whose local data a client trains on
 (:func:`~.common.own_split`).
 
-Recorded: ``"received"`` per update (``t``, ``worker``, ``serial``, ``version``, ``pi``, ``tau``,
-``version_delay`` s, ``weight`` w(s), ``samples`` (the first local step's), ``gradient`` (the
-first local step's, at the downloaded model), ``local_samples`` (every step's), ``delta`` Δ,
-``used``), ``"assign"`` (``t``, ``worker``, ``serial``, ``version`` current then), ``"download"`` (``worker``, ``serial``,
-``version``) when a client starts, ``"publish"`` per new model (``version``, ``t``: updates
-received so far, ``members`` (worker, serial) in summation order, ``weights``, ``Z``), ``"x"``
-per publish, ``"unpublished"`` at the end.
+Recorded (:data:`RECORDS`): ``"received"`` per update (:class:`FedBuffReceived`: ``t``,
+``worker``, ``serial``, ``version``, ``pi``, ``tau``, ``version_delay`` s, ``weight`` w(s),
+``samples`` (the first local step's), ``gradient`` (the first local step's, at the downloaded
+model), ``local_samples`` (every step's), ``delta`` Δ, ``used``), ``"assign"``
+(:class:`FedBuffAssign`: ``t``, ``worker``, ``serial``, ``version`` current then),
+``"download"`` (:class:`Download`: ``worker``, ``serial``, ``version``) when a client starts,
+``"publish"`` per new model (:class:`Publish`: ``version``, ``t``: updates received so far,
+``members`` (worker, serial) in summation order, ``weights``, ``Z``), ``"x"`` per publish,
+``"unpublished"`` at the end.
 """
 
 from __future__ import annotations
@@ -102,13 +104,62 @@ import math
 
 from ..engine import Output, ProcessSpec, System
 from ..errors import InputError
+from ..records import ITERATE, Record, Value, declare, record
 from ..registry import (DICT_BYTES, INT_BYTES, MAX_ITERATIONS, MAX_JOBS, MAX_STEP, Algorithm, Cost, Param, Steps,
                         arrays_cost, bounded_int, positive, records_cost, register)
 from ..rng import generator
 from ..baselines._common import final_metrics, iterations_param, start_point
 from .asgrad import STREAM_POLICY
-from .common import Workers, local_gradient, local_splits, own_split, server_memory
-from .rennala import check_workers, receive_one, received_record, sum_in_order, worker_params
+from .common import (Received, Workers, check_workers, local_gradient, local_splits, own_split, receive_one,
+                    received_record, server_memory, sum_in_order, worker_params)
+
+
+@record("received")
+class FedBuffReceived(Received):
+    """A client update received (update ``t``), the fields of :class:`~.common.Received` (``pi`` =
+    K v_job, ``tau`` = t − π, ``samples`` and ``gradient`` of the first local step, ``used`` True)
+    and FedBuff's: the ``version`` v_job the client downloaded, its staleness s = v_now − v_job
+    (``version_delay``), the weight w(s) (``weight``), Δ (``delta``), and every local step's
+    samples (``local_samples``)."""
+    version: int
+    version_delay: int
+    weight: float
+    delta: object
+    local_samples: list
+
+
+@record("download")
+class Download(Record):
+    """A client starts on worker ``worker`` (its ``serial``-th) and downloads model x^(``version``)."""
+    worker: int
+    serial: int
+    version: int
+
+
+@record("assign")
+class FedBuffAssign(Record):
+    """After update ``t``: a new client sampled on worker k ~ Unif[n] (``worker``), its ``serial``-th,
+    when the current model was x^(``version``) (recorded, not used: it downloads when it starts)."""
+    t: int
+    worker: int
+    serial: int
+    version: int
+
+
+@record("publish")
+class Publish(Record):
+    """Model x^(``version``) published after ``t`` updates received: the buffer's ``members``
+    (worker, serial) in summation order, their ``weights`` w_i, and the divisor ``Z``."""
+    version: int
+    t: int
+    Z: float
+    members: list
+    weights: list
+
+
+#: the (worker, serial) of the updates left in the buffer at the end (T not a multiple of K)
+UNPUBLISHED = Value("unpublished", "the updates left in the buffer at the end, (worker, serial)", kinds=(list,))
+RECORDS = declare(Download, FedBuffReceived, Publish, ITERATE, FedBuffAssign, UNPUBLISHED)
 
 WEIGHTINGS = {"none": lambda s: 1.0, "sqrt": lambda s: 1.0 / math.sqrt(1 + s)}
 NORMALIZATIONS = ("K", "weights")
@@ -166,7 +217,7 @@ def server(problem, splits, p: dict, seed: int, x0, steps: Steps):
         def download(job):                                     # the client starts: it takes the current model
             job.version = steps.downloaded(published, job)
             job.pi = K * job.version                           # AsGrad's π = K v
-            ctx.record("download", {"worker": job.worker, "serial": job.serial, "version": job.version})
+            ctx.record(Download(worker=job.worker, serial=job.serial, version=job.version))
 
         workers = Workers(n, compute, on_start=download)
         def sample(k):
@@ -181,17 +232,16 @@ def server(problem, splits, p: dict, seed: int, x0, steps: Steps):
             v = len(published) - 1
             job, (grads, delta), samples = yield from receive_one(workers, pending, f"t={t}")
             s = v - job.version
-            rec = received_record(job, t, grads[0], samples[0], True, version=job.version, version_delay=s,
-                                  weight=weight(s), delta=delta,
+            rec = received_record(job, t, grads[0], samples[0], True, FedBuffReceived, version=job.version,
+                                  version_delay=s, weight=weight(s), delta=delta,
                                   local_samples=[[int(j) for j in idx] for idx in samples])
-            ctx.record("received", rec)
-            buffer.append(rec)
+            ctx.record(rec)
+            buffer.append(rec.fields())                        # the step normalise takes the fields
             if len(buffer) == K:
                 step, entries, Z = steps.normalise(buffer, p["normalization"], K)
                 published.append(published[v] - p["gamma_g"] * step)
-                ctx.record("publish", {"version": v + 1, "t": t + 1, "Z": Z,
-                                       "members": [(e["worker"], e["serial"]) for e in entries],
-                                       "weights": [e["weight"] for e in entries]})
+                ctx.record(Publish(version=v + 1, t=t + 1, Z=Z, members=[(e["worker"], e["serial"]) for e in entries],
+                                   weights=[e["weight"] for e in entries]))
                 ctx.record("x", published[v + 1])
                 buffer = []
             if p["dispatch"] == "round":
@@ -202,7 +252,7 @@ def server(problem, splits, p: dict, seed: int, x0, steps: Steps):
             yield from workers.start_next(job.worker)         # the finished worker's queued client, if any
             k = int(generator(seed, STREAM_POLICY, t).integers(n))     # sample a new client
             new = sample(k)
-            ctx.record("assign", {"t": t, "worker": k, "serial": new.serial, "version": new.assigned})
+            ctx.record(FedBuffAssign(t=t, worker=k, serial=new.serial, version=new.assigned))
             yield from workers.assign(new)
         ctx.record("unpublished", [(e["worker"], e["serial"]) for e in buffer])
         yield Output(published[-1])
@@ -230,12 +280,13 @@ def check(problem, params):
 
 def metrics(trace, problem, params):
     m = final_metrics(trace, problem, 0)
-    m["publishes"] = len(trace.observed("publish"))
-    recs = trace.observed("received")
+    m["publishes"] = len(trace.records(Publish))
+    recs = trace.records(FedBuffReceived)
     if recs:
-        m["max_version_delay"] = max(r["version_delay"] for r in recs)
-    if trace.observed("unpublished"):
-        m["unpublished"] = len(trace.observed("unpublished")[-1])
+        m["max_version_delay"] = max(r.version_delay for r in recs)
+    unpublished = trace.records(UNPUBLISHED.key)
+    if unpublished:
+        m["unpublished"] = len(unpublished[-1])
     return m
 
 
@@ -300,4 +351,5 @@ ALGORITHM = register(Algorithm(
     check=check,
     family="parameter-server",
     memory=memory,
+    records=RECORDS,
 ))

@@ -58,21 +58,31 @@ Named steps: Rennala's (:data:`~.rennala.STEPS`) with ``enough(S)`` (line 4: ret
 test on the counts, :func:`malenia_enough`) and ``aggregate(fresh, n)`` (line 10,
 :func:`malenia_aggregate`) replaced.
 
-Recorded: ``"received"`` per arriving gradient (``t`` = round k, ``pi``, ``tau``,
-``used``, ``samples``, ``gradient``), ``"table"`` per update (``k``, ``counts`` B_i,
-``members``: each row's serials in summation order), ``"x"``, ``"stopped"`` per stop,
-``"discarded"``.
+Recorded (:func:`~.rennala.round_records`): ``"received"`` per arriving gradient
+(:class:`~.common.Received`: ``t`` = round k, ``pi``, ``tau``, ``used``, ``samples``,
+``gradient``), ``"table"`` per update (:class:`Table`: ``k``, ``counts`` B_i, ``members``: each
+row's serials in summation order), ``"x"``, ``"stopped"`` per stop, ``"discarded"``.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 
+from ..records import Record, record
 from ..registry import Algorithm, register
 from ..baselines._common import gamma_param, iterations_param
 from . import rennala
-from .rennala import (RoundRule, S_param, build_rounds, check_workers, metrics, round_rule, rounds_memory,
-                      stale_param, sum_in_order, worker_params)
+from .common import check_workers, sum_in_order, worker_params
+from .rennala import RoundRule, S_param, build_rounds, metrics, round_records, round_rule, rounds_memory, stale_param
+
+
+@record("table")
+class Table(Record):
+    """Line 10 of round ``k``: the gradient table, its ``counts`` B_i^k and its ``members``: per
+    worker i, the serials of its row in summation order."""
+    k: int
+    counts: list
+    members: list
 
 
 def harmonic_condition(counts, S: int) -> bool:
@@ -117,11 +127,11 @@ STEPS = rennala.STEPS.replace(enough=malenia_enough, aggregate=malenia_aggregate
 
 def malenia_rule(S: int) -> RoundRule:
     """Malenia's own steps (:data:`STEPS`) with S bound."""
-    return round_rule(STEPS, S, "table")
+    return round_rule(STEPS, S, Table)
 
 
 def build(problem, params, seed, steps):
-    return build_rounds(problem, params, seed, round_rule(steps, params["S"], "table"))
+    return build_rounds(problem, params, seed, round_rule(steps, params["S"], Table))
 
 
 PARAMS = {"gamma": gamma_param(), "T": iterations_param(),
@@ -146,4 +156,5 @@ ALGORITHM = register(Algorithm(
     check=check_workers,
     family="parameter-server",
     memory=rounds_memory,
+    records=round_records(Table),
 ))

@@ -73,11 +73,12 @@ Named steps (:class:`~asyncproof.reference.registry.Steps`, shared with Malenia,
 k)`` (line 12, :func:`stop_all`) and ``split_of(splits, worker)`` (whose data a job computes on,
 :func:`~.common.own_split`); :func:`round_rule` binds them to S as the :class:`RoundRule` the loop runs.
 
-Recorded: ``"received"`` per arriving gradient (``t`` = the round k it arrived in,
-``pi``, ``tau``, ``used``, ``samples``, ``gradient``), ``"batch"`` per update
-(``k``, ``members``: the S (worker, serial) pairs in summation order), ``"x"`` per
-update, ``"stopped"`` per stop (``k``, ``jobs``: the (worker, serial, π) stopped),
-``"discarded"`` at the end.
+Recorded (declared: :func:`round_records`): ``"received"`` per arriving gradient
+(:class:`Received`: ``t`` = the round k it arrived in, ``pi``, ``tau``, ``used``, ``samples``,
+``gradient``), ``"batch"`` per update (:class:`Batch`: ``k``, ``members``: the S (worker,
+serial) pairs in summation order), ``"x"`` per update, ``"stopped"`` per stop
+(:class:`Stopped`: ``k``, ``jobs``: the (worker, serial, π) stopped), ``"discarded"`` at the
+end (:data:`DISCARDED`, an int).
 """
 
 from __future__ import annotations
@@ -85,15 +86,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..engine import Output, ProcessSpec, Receive, System
-from ..errors import InputError
-from ..registry import (DICT_BYTES, MAX_BATCH, MAX_WORKERS, Algorithm, Param, Steps, bounded_int, records_cost,
+from ..engine import Output, ProcessSpec, System
+from ..records import ITERATE, Record, Value, declare, record
+from ..registry import (DICT_BYTES, MAX_BATCH, Algorithm, Param, Steps, bounded_int, records_cost,
                         register)
-from ..baselines._common import final_metrics, gamma_param, iterations_param, start_point, x0_param
-from .common import Workers, local_gradient, local_splits, own_split, server_memory
+from ..baselines._common import final_metrics, gamma_param, iterations_param, start_point
+from .common import (Received, Workers, check_workers, local_gradient, local_splits, own_split, receive_one,
+                     received_record, server_memory, sum_in_order, worker_params)
 
 
-# --- pieces the four parameter-server algorithms of seed 004 / FedBuff share ----------------------
+# --- pieces Rennala and Malenia share (those of every parameter server are in common.py) ----------
 
 
 def stale_param() -> Param:
@@ -102,16 +104,6 @@ def stale_param() -> Param:
                  "is made (the default) or 'ignore' them (they finish; their results are discarded)",
                  lambda v: None if v in ("stop", "ignore") else
                  f"stale must be 'stop' or 'ignore' (Algorithm 1, line 12), got {v!r}")
-
-
-def worker_params() -> dict:
-    """n, ζ, batch and x0: the parameters every parameter-server algorithm here takes."""
-    return {"x0": x0_param(),
-            "n": bounded_int("n", 4, "number of workers, >= 1", 1, MAX_WORKERS, "n (workers)"),
-            "zeta": Param("zeta", float, 0.0, "data heterogeneity in [0, 1] (0: i.i.d. split, 1: sorted by label)",
-                          lambda v: None if 0.0 <= v <= 1.0 else f"zeta must be in [0, 1], got {v!r}",
-                          lo=0.0, hi=1.0),
-            "batch": bounded_int("batch", 1, "samples per stochastic gradient, >= 1", 1, MAX_BATCH)}
 
 
 def S_param(help_: str) -> Param:
@@ -132,29 +124,23 @@ def rounds_memory(problem, p):
                                              ("T", "S", "n")),))
 
 
-def check_workers(problem, params) -> None:
-    if params["n"] > problem.m:
-        raise InputError(f"n = {params['n']} workers need at least one sample each; the problem has m = {problem.m}")
+@record("batch")
+class Batch(Record):
+    """Rennala's line 10 of round ``k``: the S gradients of g^k, as ``members`` (worker, serial)
+    in summation order."""
+    k: int
+    members: list
 
 
-def receive_one(workers: Workers, pending: list, label: str):
-    """The next finished job of ``workers`` (``yield from``): (job, gradient, samples).
-
-    One ``Receive`` may hand over several results (all those delivered so far); they
-    are processed one at a time in delivery order, the order the adversary chose.
-    """
-    if not pending:
-        pending.extend((yield Receive(until=lambda ms: len(ms) >= 1,
-                                      match=lambda m: m.job in workers.by_engine_id, label=label)))
-    msg = pending.pop(0)
-    job = workers.finished(msg)
-    g, idx = msg.payload
-    return job, g, idx
+@record("stopped")
+class Stopped(Record):
+    """Line 12, "stop", after round ``k``: the ``jobs`` (worker, serial, π) stopped."""
+    k: int
+    jobs: list
 
 
-def received_record(job, t: int, g, idx, used: bool, **extra) -> dict:
-    return {"t": t, "worker": job.worker, "pi": job.pi, "tau": t - job.pi, "serial": job.serial,
-            "samples": [int(j) for j in idx], "used": used, "gradient": g, **extra}
+#: the results received and discarded (computed at an older x^k') in the whole run
+DISCARDED = Value("discarded", "results received and discarded (stale) in the whole run", kinds=(int,))
 
 
 # --- the round loop of Algorithm 1 (Rennala and Malenia) -----------------------------------------
@@ -194,11 +180,11 @@ def stop_all(workers, k: int):
 class RoundRule:
     """The steps the loop runs, with S bound (built by :func:`round_rule` from an algorithm's
     steps): what Rennala and Malenia do differently is line 4's exit test on the counts B_i^k,
-    line 10's aggregate of the round's fresh gradients (returns g^k and what to record under
-    ``key``), and the name of that record."""
+    line 10's aggregate of the round's fresh gradients (returns g^k and the fields of its record
+    besides ``k``), and the type of that record (:class:`Batch`, Malenia's ``Table``)."""
     enough: Callable[[list], bool]
     aggregate: Callable
-    key: str
+    record: type
     fresh: Callable
     again: Callable
     restart: Callable
@@ -225,7 +211,7 @@ def round_server(problem, splits, gamma: float, T: int, n: int, batch: int, seed
             while not rule.enough(counts):                     # line 4
                 job, g, idx = yield from receive_one(workers, pending, f"k={k}")     # line 5
                 used = rule.fresh(job, k)
-                ctx.record("received", received_record(job, k, g, idx, used))
+                ctx.record(received_record(job, k, g, idx, used))
                 if used:
                     fresh.append((job.worker, job.serial, g))  # lines 6-7
                     counts[job.worker] += 1
@@ -234,11 +220,11 @@ def round_server(problem, splits, gamma: float, T: int, n: int, batch: int, seed
                 yield from rule.again(workers, job, k, rule.enough(counts), stale)   # line 8
             g_k, summary = rule.aggregate(fresh, n)            # line 10
             xs.append(xs[k] - gamma * g_k)                     # line 11
-            ctx.record(rule.key, {"k": k, **summary})
+            ctx.record(rule.record.key, {"k": k, **summary})   # the step's fields, checked against the type
             ctx.record("x", xs[k + 1])
             if stale == "stop":                                # line 12, "stop"
                 stopped = yield from rule.stop(workers, k)
-                ctx.record("stopped", {"k": k, "jobs": [(j.worker, j.serial, j.pi) for j in stopped]})
+                ctx.record(Stopped(k=k, jobs=[(j.worker, j.serial, j.pi) for j in stopped]))
         ctx.record("discarded", discarded)
         yield Output(xs[T])
     return body
@@ -253,14 +239,6 @@ def rennala_enough(S: int):
     return lambda counts: sum(counts) >= S
 
 
-def sum_in_order(gradients):
-    """g_1 + g_2 + ... in the given order, starting from the first (0.0 + (-0.0) would be +0.0)."""
-    total = gradients[0]
-    for g in gradients[1:]:
-        total = total + g
-    return total
-
-
 def rennala_aggregate(fresh, n):
     """(1/S) Σ of the batch, summed sorted by (worker, serial), not in arrival order."""
     batch = sorted(fresh, key=lambda e: (e[0], e[1]))
@@ -268,9 +246,10 @@ def rennala_aggregate(fresh, n):
     return g, {"members": [(w, s) for w, s, _ in batch]}
 
 
-def round_rule(steps: Steps, S: int, key: str) -> RoundRule:
-    """The :class:`RoundRule` of an algorithm's ``steps`` with S bound; ``key`` names line 10's record."""
-    return RoundRule(enough=steps.enough(S), aggregate=steps.aggregate, key=key, fresh=steps.fresh,
+def round_rule(steps: Steps, S: int, record: type) -> RoundRule:
+    """The :class:`RoundRule` of an algorithm's ``steps`` with S bound; ``record`` is line 10's
+    record type (:class:`Batch`, Malenia's ``Table``)."""
+    return RoundRule(enough=steps.enough(S), aggregate=steps.aggregate, record=record, fresh=steps.fresh,
                      again=steps.again, restart=steps.restart, stop=steps.stop, split_of=steps.split_of)
 
 
@@ -289,20 +268,27 @@ STEPS = Steps(restart=ask_all, enough=rennala_enough, fresh=computed_at_current,
 
 def rennala_rule(S: int) -> RoundRule:
     """Rennala's own steps (:data:`STEPS`) with S bound."""
-    return round_rule(STEPS, S, "batch")
+    return round_rule(STEPS, S, Batch)
 
 
 def build(problem, params, seed, steps):
-    return build_rounds(problem, params, seed, round_rule(steps, params["S"], "batch"))
+    return build_rounds(problem, params, seed, round_rule(steps, params["S"], Batch))
 
 
 def metrics(trace, problem, params):
     m = final_metrics(trace, problem, 0)
-    if trace.observed("discarded"):
-        m["discarded"] = trace.observed("discarded")[-1]
+    discarded = trace.records(DISCARDED.key)
+    if discarded:
+        m["discarded"] = discarded[-1]
     if params.get("stale") == "stop":
-        m["stopped_jobs"] = sum(len(s["jobs"]) for s in trace.observed("stopped"))
+        m["stopped_jobs"] = sum(len(s.jobs) for s in trace.records(Stopped))
     return m
+
+
+def round_records(update: type) -> dict:
+    """The records :func:`round_server` writes, with line 10's record ``update`` (:class:`Batch`,
+    Malenia's ``Table``)."""
+    return declare(Received, update, ITERATE, Stopped, DISCARDED)
 
 
 PARAMS = {"gamma": gamma_param(), "T": iterations_param(),
@@ -324,4 +310,5 @@ ALGORITHM = register(Algorithm(
     check=check_workers,
     family="parameter-server",
     memory=rounds_memory,
+    records=round_records(Batch),
 ))

@@ -86,27 +86,60 @@ table (:func:`store`), ``keep_computing(workers, job)`` restarts a worker whose 
 trigger an update (:func:`keep_computing`), and ``split_of(splits, worker)`` is whose local data a
 job computes on (:func:`~.common.own_split`).
 
-Recorded: ``"received"`` per arrival (``t`` = updates so far, ``pi``, ``tau`` = t − π: the
-delay on arrival, which is the delay of its first use unless it is stored; ``phase`` 1
-or 2, ``stored``: True if it went to the temporary table, ``round``, ``used`` True),
-``"update"`` per update (``t``, ``round``, ``phase`` 2, ``position`` 1..n in the round,
-``worker`` that triggered it, ``counts`` b_i, ``members``: each row's serials,
-``delays``: per worker t − (the oldest π in its row), the largest delay of its entries,
-and ``tau``: their maximum, the delay the paper bounds by 2n − 2), ``"x"`` per update, ``"stored"`` at the
-end (the (worker, serial) pairs received but not yet used).  A gradient is used by
-every update of its round after it entered the table, so its delay grows by one per
-update: the bound is a property of ``update.tau``, and ``received.tau`` only shows
-the delays on arrival (what the run's delay histogram plots).
+Recorded (:data:`RECORDS`): ``"received"`` per arrival (:class:`RingleaderReceived`: ``t`` =
+updates so far, ``pi``, ``tau`` = t − π: the delay on arrival, which is the delay of its first use
+unless it is stored; ``phase`` 1 or 2, ``stored``: True if it went to the temporary table,
+``round``, ``used`` True), ``"update"`` per update (:class:`Update`: ``t``, ``round``, ``phase`` 2,
+``position`` 1..n in the round, ``worker`` that triggered it, ``counts`` b_i, ``members``: each
+row's serials, ``delays``: per worker t − (the oldest π in its row), the largest delay of its
+entries, and ``tau``: their maximum, the delay the paper bounds by 2n − 2), ``"x"`` per update,
+``"stored"`` at the end (the (worker, serial) pairs received but not yet used).  A gradient is
+used by every update of its round after it entered the table, so its delay grows by one per
+update: the bound is a property of ``update.tau``, and ``received.tau`` only shows the delays on
+arrival (what the run's delay histogram plots).
 """
 
 from __future__ import annotations
 
 from ..engine import Output, ProcessSpec, System
+from ..records import ITERATE, Record, Value, declare, record
 from ..registry import Algorithm, Steps, arrays_cost, register
 from ..baselines._common import final_metrics, gamma_param, iterations_param, start_point
-from .common import Workers, local_gradient, local_splits, own_split, server_memory
+from .common import (Received, Workers, check_workers, local_gradient, local_splits, own_split, receive_one,
+                    received_record, server_memory, worker_params)
 from .malenia import table_average
-from .rennala import check_workers, receive_one, received_record, worker_params
+
+
+@record("received")
+class RingleaderReceived(Received):
+    """An arrival, the fields of :class:`~.common.Received` (``t`` = updates so far, ``used``
+    True) and Ringleader's: its ``phase`` (1 collect, 2 update), whether it went to the temporary
+    table (``stored``), and its ``round``."""
+    phase: int
+    stored: bool
+    round: int
+
+
+@record("update")
+class Update(Record):
+    """Update ``t`` (x^t → x^{t+1}), the ``position``-th (1..n) of round ``round`` (``phase`` 2),
+    triggered by ``worker``: the table's ``counts`` b_i and ``members`` (each row's serials),
+    ``delays`` per worker t − (the oldest π in its row) (None for an empty row) and ``tau``, their
+    maximum."""
+    t: int
+    round: int
+    phase: int
+    position: int
+    worker: int
+    counts: list
+    members: list
+    delays: list
+    tau: int
+
+
+#: the (worker, serial) pairs received and not yet used when the run stops
+STORED = Value("stored", "the (worker, serial) received and not yet used at the end", kinds=(list,))
+RECORDS = declare(RingleaderReceived, Update, ITERATE, STORED)
 
 
 def keep_computing(workers, job):
@@ -152,7 +185,7 @@ def server(problem, splits, gamma: float, T: int, n: int, batch: int, seed: int,
             while True:
                 job, g, idx = yield from receive_one(workers, pending, f"round {r} collect")
                 table[job.worker].append((job.serial, job.pi, g))
-                ctx.record("received", received_record(job, t, g, idx, True, phase=1, stored=False, round=r))
+                ctx.record(received_record(job, t, g, idx, True, RingleaderReceived, phase=1, stored=False, round=r))
                 if steps.phase1_done(table):
                     trigger = job.worker
                     break
@@ -163,10 +196,9 @@ def server(problem, splits, gamma: float, T: int, n: int, batch: int, seed: int,
                 xs.append(xs[t] - gamma * table_average([[g for _, _, g in row] for row in table if row]))
                 delays = [t - min(pi for _, pi, _ in row) if row else None      # per worker, its oldest entry's
                           for row in table]
-                ctx.record("update", {"t": t, "round": r, "phase": 2, "position": n - len(todo) + 1,
-                                      "worker": trigger, "counts": [len(row) for row in table],
-                                      "members": [[s for s, _, _ in row] for row in table],
-                                      "delays": delays, "tau": max(d for d in delays if d is not None)})
+                ctx.record(Update(t=t, round=r, phase=2, position=n - len(todo) + 1, worker=trigger,
+                                  counts=[len(row) for row in table], members=[[s for s, _, _ in row] for row in table],
+                                  delays=delays, tau=max(d for d in delays if d is not None)))
                 t += 1
                 ctx.record("x", xs[t])
                 todo.discard(trigger)
@@ -179,12 +211,13 @@ def server(problem, splits, gamma: float, T: int, n: int, batch: int, seed: int,
                     job, g, idx = yield from receive_one(workers, pending, f"round {r} update")
                     if job.worker in todo:
                         table[job.worker].append((job.serial, job.pi, g))
-                        ctx.record("received", received_record(job, t, g, idx, True, phase=2, stored=False,
-                                                               round=r))
+                        ctx.record(received_record(job, t, g, idx, True, RingleaderReceived, phase=2,
+                                                   stored=False, round=r))
                         trigger = job.worker
                         break
                     steps.store(stored, job.worker, (job.serial, job.pi, g))        # already updated this round
-                    ctx.record("received", received_record(job, t, g, idx, True, phase=2, stored=True, round=r))
+                    ctx.record(received_record(job, t, g, idx, True, RingleaderReceived, phase=2, stored=True,
+                                               round=r))
                     yield from steps.keep_computing(workers, job)
             if t < T:                                          # prepare for the next round
                 table, stored = stored, [[] for _ in range(n)]
@@ -204,12 +237,13 @@ def build(problem, params, seed, steps):
 
 def metrics(trace, problem, params):
     m = final_metrics(trace, problem, 0)
-    updates = trace.observed("update")
+    updates = trace.records(Update)
     if updates:
-        m["max_delay"] = max(u["tau"] for u in updates)
-        m["rounds"] = updates[-1]["round"] + 1
-    if trace.observed("stored"):
-        m["stored"] = len(trace.observed("stored")[-1])
+        m["max_delay"] = max(u.tau for u in updates)
+        m["rounds"] = updates[-1].round + 1
+    stored = trace.records(STORED.key)
+    if stored:
+        m["stored"] = len(stored[-1])
     return m
 
 
@@ -246,4 +280,5 @@ ALGORITHM = register(Algorithm(
     check=check_workers,
     family="parameter-server",
     memory=memory,
+    records=RECORDS,
 ))

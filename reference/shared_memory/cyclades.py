@@ -74,16 +74,16 @@ Readings and deviations (each tested in ``tests/test_cyclades.py``):
   at once).  It is what keeps a point of batch b + 1 from reading a coordinate that a
   conflicting point of batch b, on another thread, has not yet updated.  The
   plan of a batch is computed when the first thread reaches it and recorded by thread 0
-  (``"batch"``: its positions, samples, components and allocation).
+  (``"batch"``, :class:`BatchPlan`: its positions, samples, components and allocation).
 
 Named steps (:class:`~asyncproof.reference.registry.Steps`): ``work`` (the allocation read as
 each thread's updates, in order: :meth:`Batch.work`) and ``barrier`` (when a batch's barrier
 opens: :func:`barrier_open`).
 
-Thread 0 records the data order π (``"order"``); every point records ``"sample"``: ``t`` (its
-position in π), ``j`` = π_t, ``batch``, ``thread``, ``support``, ``xhat`` (what it read, in
-support order) and ``g`` (the update it added), so the property can compare x̂_t with the
-serial x_t.
+Thread 0 records the data order π (``"order"``, :data:`ORDER`); every point records
+``"sample"`` (:class:`Update`): ``t`` (its position in π), ``j`` = π_t, ``batch``, ``thread``,
+``support``, ``xhat`` (what it read, in support order) and ``g`` (the update it added), so the
+property can compare x̂_t with the serial x_t.
 
 >>> from asyncproof.reference.schedule import run_algorithm
 >>> svm = {"name": "sparse-svm", "params": {"m": 20, "d": 40, "nnz": 2}}
@@ -92,7 +92,7 @@ serial x_t.
 >>> sgd = run_algorithm("sgd", problem=svm, params={"T": 12}, seed=1)
 >>> r.trace.outputs[0][-1].tobytes() == sgd.trace.outputs[0][-1].tobytes()
 True
->>> [b["components"] for b in r.trace.observed("batch")]
+>>> [plan.components for plan in r.trace.records(BatchPlan)]
 [[[0], [1, 3], [2], [4], [5]], [[6, 10], [7], [8, 11], [9]]]
 """
 
@@ -107,6 +107,7 @@ import numpy as np
 from ..baselines._common import gamma_param, iterations_param, start_point, x0_param
 from ..engine import Local, Output, ProcessSpec, Receive, System, compute
 from ..errors import InputError
+from ..records import Record, Value, declare, record
 from ..registry import (DICT_BYTES, INT_BYTES, MAX_BATCH, MAX_ENTRIES, MAX_ITERATIONS, MAX_PROCESSES, Algorithm, Cost,
                         MemoryEstimate, Param, Steps, arrays_cost, bounded_int, events_cost, records_cost, register)
 from ..rng import draw_batch
@@ -114,6 +115,36 @@ from .conflict import conflict_graph, supports_of
 from .hogwild import sample_step, serial_sgd, support_size
 
 NAME = "serially-equivalent-sgd"
+
+
+@record("batch")
+class BatchPlan(Record):
+    """Batch b's plan (Pan et al., Algorithm 1: the sampled subgraph G_u^b, its connected
+    components C_1^b .. C_{m_b}^b, their allocation to the P cores), recorded by thread 0."""
+    b: int                   # the batch index
+    positions: list          # its positions t of π, in order
+    samples: list            # π_t for each position: the batch's data points
+    components: list         # the connected components of its conflict graph (positions, in batch order)
+    allocation: list         # per thread, the indices into ``components`` it processes
+
+
+@record("sample")
+class Update(Record):
+    """One update j of a component (Pan et al., Algorithm 1: x_{S_j} = u_j(x_{S_j}, f_j)), recorded
+    by its thread once it has added it."""
+    t: int                   # its position in the data order π
+    j: int                   # π_t: the data point
+    batch: int               # the batch b holding position t
+    thread: int              # the thread (core) that processed it
+    support: list            # S_j, increasing
+    xhat: np.ndarray         # x̂_t: what the thread read of x_{S_j}, in support order
+    g: np.ndarray            # the update it added on S_j (−γ ∇f_j(x̂_t), or the projected step)
+
+
+#: the data order π_0 .. π_{T−1}, recorded once by thread 0
+ORDER = Value("order", "the data order π_0 .. π_{T−1} (a list of sample indices)", kinds=(list,))
+#: what a run of serially-equivalent SGD records
+RECORDS = declare(ORDER, BatchPlan, Update)
 
 
 def data_order(problem, T: int, seed: int, order=None) -> list[int]:
@@ -155,9 +186,10 @@ class Batch:
         positions, each component's points in batch order."""
         return [[t for c in cs for t in self.components[c]] for cs in self.allocation]
 
-    def record(self) -> dict:
-        return {"b": self.index, "positions": list(self.positions), "samples": list(self.samples),
-                "components": [list(c) for c in self.components], "allocation": [list(a) for a in self.allocation]}
+    def record(self) -> BatchPlan:
+        return BatchPlan(b=self.index, positions=list(self.positions), samples=list(self.samples),
+                         components=[list(c) for c in self.components],
+                         allocation=[list(a) for a in self.allocation])
 
 
 def plan_batch(supports, pi: list[int], b: int, size: int, threads: int) -> Batch:
@@ -203,11 +235,11 @@ def thread(problem, mem: Shared, gamma: float, pid: int):
     """One thread: for every batch, its components' updates in order, then the barrier."""
     def body(ctx):
         if pid == 0:
-            ctx.record("order", list(mem.pi))
+            ctx.record(ORDER.key, list(mem.pi))
         for b in range(mem.batches):
             batch, work = mem.plan(b)
             if pid == 0:
-                ctx.record("batch", batch.record())
+                ctx.record(batch.record())
             for t in work[pid]:
                 j = mem.pi[t]
                 support = mem.supports[j]
@@ -224,8 +256,7 @@ def thread(problem, mem: Shared, gamma: float, pid: int):
                 for q, v in enumerate(support):
                     yield Local(f"add x[{v}] t={t}")
                     mem.x[v] = mem.x[v] + g[q]
-                ctx.record("sample", {"t": t, "j": j, "batch": b, "thread": pid, "support": support.tolist(),
-                                      "xhat": xhat, "g": g})
+                ctx.record(Update(t=t, j=j, batch=b, thread=pid, support=support.tolist(), xhat=xhat, g=g))
             mem.arrived[b] = mem.arrived.get(b, 0) + 1
             yield Receive(until=lambda ms, b=b: mem.steps.barrier(mem.arrived[b], mem.threads),
                           match=lambda m: False, label=f"barrier b={b}")
@@ -254,9 +285,9 @@ def build(problem, params, seed, steps: Steps):
 
 def metrics(trace, problem, params) -> dict:
     m = {"steps": len(trace.events), "stopped": trace.stopped}
-    plans = trace.observed("batch")
+    plans = trace.records(BatchPlan)
     if plans:
-        sizes = [len(c) for p in plans for c in p["components"]]
+        sizes = [len(c) for p in plans for c in p.components]
         m["batches"] = len(plans)
         m["components"] = len(sizes)
         m["largest_component"] = max(sizes)
@@ -267,7 +298,7 @@ def metrics(trace, problem, params) -> dict:
     x = np.asarray(out[-1], dtype=np.float64)
     m["finished"] = True
     m["loss"] = float(problem.value(problem.project(x) if problem.constrained else x))
-    serial = serial_sgd(problem, trace.observed("order", 0)[0], start_point(problem, params), params["gamma"])
+    serial = serial_sgd(problem, trace.records(ORDER.key, 0)[0], start_point(problem, params), params["gamma"])
     m["serially_equivalent"] = x.tobytes() == serial.tobytes()
     if x.size <= 6:
         m["x"] = [float(v) for v in x]
@@ -336,4 +367,5 @@ ALGORITHM = register(Algorithm(
     max_steps=lambda p: 10_000_000,
     family="shared-memory",
     memory=memory,
+    records=RECORDS,
 ))

@@ -62,14 +62,15 @@ k − i <= τ (the slide's window "i >= k − τ", "i <= k + τ").
 sampled data point"; Mania et al. discuss other orderings, e.g. by the time of the
 first read, and Leblond et al. 2017 order by the end of the reads).  The serial iterates
 are ``x_{k+1} = x_k + g_k``, ``g_k = −γ ∇f_{s_k}(x̂_k)``, summed in k order, and x̂_k is
-what sample k read.  Every sample records ``"sample"``: its ``k``, ``j`` = s_k, ``core``,
-``support``, ``xhat`` (x̂_k on the support, in its order), ``grad`` = ∇f_{s_k}(x̂_k) and ``g``
-(the update written) on the support; the core that completes the last sample records
-``"perturbed"``: x_k on the support of s_k for every k, computed from x_0 and the recorded
-``g`` in k order, and outputs the RAM.  Outside its support x̂_k is not read; it is taken
+what sample k read.  Every sample records ``"sample"`` (:class:`Sample`): its ``k``, ``j`` =
+s_k, ``core``, ``support``, ``xhat`` (x̂_k on the support, in its order), ``grad`` =
+∇f_{s_k}(x̂_k) and ``g`` (the update written) on the support, ``sampled_at`` and ``done_at``;
+the core that completes the last sample records ``"perturbed"`` (:data:`PERTURBED`): x_k on
+the support of s_k for every k, computed from x_0 and the recorded ``g`` in k order, and
+outputs the RAM.  Outside its support x̂_k is not read; it is taken
 to be x_k there (∇f_{s_k} does not depend on those coordinates), so the lecture's identity
 ``x̂_k − x_k = Σ_{i=k−τ, i≠k}^{k+τ} γ S_i^k ∇f_{s_i}(x̂_i)`` is about the support.  Every
-access to memory records ``"mem"``: ``(op, k, v, value)`` with op one of ``read``,
+access to memory records ``"mem"`` (:data:`MEM`): ``(op, k, v, value)`` with op one of ``read``,
 ``add``, ``load``, ``store``, ``write``, and the value read or written.
 
 Readings and deviations (each tested in ``tests/test_hogwild.py``):
@@ -107,7 +108,7 @@ Readings and deviations (each tested in ``tests/test_hogwild.py``):
 
 >>> from asyncproof.reference.schedule import run_algorithm
 >>> r = run_algorithm("hogwild-atomic", params={"n": 2, "T": 6, "tau": 1}, seed=3, adversary="random:seed=1")
->>> r.metrics["max_overlap"] <= 1, len(r.trace.observed("sample"))
+>>> r.metrics["max_overlap"] <= 1, len(r.trace.records(Sample))
 (True, 6)
 >>> r.trace.events[:3]
 ['p0 receive sample [0 msgs]', 'p0 read x[4] k=0', 'p0 read x[9] k=0']
@@ -125,6 +126,7 @@ import numpy as np
 from ..baselines._common import gamma_param, start_point, x0_param
 from ..engine import Local, Output, ProcessSpec, Receive, System, compute
 from ..errors import InputError
+from ..records import Record, Value, declare, record
 from ..registry import (DICT_BYTES, INT_BYTES, MAX_ITERATIONS, MAX_PROCESSES, Algorithm, Cost, MemoryEstimate,
                         Steps, arrays_cost, bounded_int, events_cost, records_cost, register)
 from ..rng import draw_batch
@@ -132,6 +134,30 @@ from .conflict import supports_of
 
 MODES = ("atomic", "racy", "lock")
 _WRITE_OP = {"atomic": "add", "lock": "write"}
+
+
+@record("sample")
+class Sample(Record):
+    """What sample k did (Niu et al.'s Algorithm 1, one pass of a core's loop; Mania et al.'s
+    perturbed iterate x̂_k), recorded once its last write (lock mode: its unlock) is done."""
+    k: int                   # the run's k-th sampling (k counts ``sample`` steps)
+    j: int                   # s_k: the sampled data point f_{s_k}
+    core: int                # the core (process) that processed it
+    support: list            # the support of f_{s_k} (the coordinates read and written), increasing
+    xhat: np.ndarray         # x̂_k on the support, in its order: what the core read
+    grad: np.ndarray         # ∇f_{s_k}(x̂_k) on the support
+    g: np.ndarray            # the slide's g = −γ ∇f_{s_k}(x̂_k) (constrained: the projected step), written
+    sampled_at: int          # the step of its ``sample`` event (its start)
+    done_at: int             # the step of its last write (lock mode: its unlock): its end
+
+
+#: one access to a memory cell: ``(op, k, v, value)``, op one of read, add, load, store, write (a
+#: tuple, not a :class:`Record`: the stored form of every run, and every saved schedule's digest)
+MEM = Value("mem", "one access to the shared memory: (op, k, v, the value read or written)", kinds=(tuple,))
+#: x_k on the support of s_k, for k = 0 .. T-1 (the serial iterates of the perturbed-iterate view)
+PERTURBED = Value("perturbed", "the serial iterates x_k on the support of s_k, k = 0 .. T-1", kinds=(list,))
+#: what every HOGWILD! mode records
+RECORDS = declare(Sample, MEM, PERTURBED)
 
 
 def sample_of(seed: int, k: int, m: int) -> int:
@@ -166,7 +192,7 @@ class SharedMemory:
     next_k: int = 0
     in_progress: dict = field(default_factory=dict)      # k -> overlap so far
     locks: dict = field(default_factory=dict)            # coordinate -> k holding its lock
-    finished: dict = field(default_factory=dict)         # k -> its "sample" record
+    finished: dict = field(default_factory=dict)         # k -> its :class:`Sample`
 
     def may_sample(self, bounded_overlap: Callable) -> bool:
         """The ``sample`` step's enabling condition: the rule ``bounded_overlap`` (the step of that
@@ -183,9 +209,9 @@ class SharedMemory:
         self.in_progress[k] = len(self.in_progress)
         return k
 
-    def end(self, k: int, record: dict) -> None:
+    def end(self, k: int, done: Sample) -> None:
         del self.in_progress[k]
-        self.finished[k] = record
+        self.finished[k] = done
 
 
 def take_lock(mem: SharedMemory, v: int, k: int):
@@ -264,24 +290,24 @@ def core(problem, supports, mem: SharedMemory, gamma: float, seed: int, mode: st
             if mode == "lock":
                 yield Local(f"unlock k={k}")
                 release_locks(mem, support)
-            record = {"k": k, "j": j, "core": pid, "support": [int(v) for v in support], "xhat": xhat,
-                      "grad": grad, "g": g, "sampled_at": sampled_at, "done_at": ctx.step}
-            mem.end(k, record)
-            ctx.record("sample", record)
+            done = Sample(k=k, j=j, core=pid, support=[int(v) for v in support], xhat=xhat, grad=grad, g=g,
+                          sampled_at=sampled_at, done_at=ctx.step)
+            mem.end(k, done)
+            ctx.record(done)
             if len(mem.finished) == mem.T:
-                ctx.record("perturbed", serial_iterates(x0, [mem.finished[i] for i in range(mem.T)]))
+                ctx.record(PERTURBED.key, serial_iterates(x0, [mem.finished[i] for i in range(mem.T)]))
                 yield Output(mem.x.copy())
     return body
 
 
-def serial_iterates(x0: np.ndarray, records: list[dict]) -> list[np.ndarray]:
+def serial_iterates(x0: np.ndarray, records: list[Sample]) -> list[np.ndarray]:
     """x_k on the support of s_k, for k = 0 .. T-1: x_{k+1} = x_k + g_k, in k order."""
     x = np.array(x0, dtype=np.float64)
     out = []
     for r in records:
-        s = np.asarray(r["support"], dtype=np.int64)
+        s = np.asarray(r.support, dtype=np.int64)
         out.append(x[s].copy())
-        x[s] = x[s] + r["g"]
+        x[s] = x[s] + r.g
     return out
 
 
@@ -303,20 +329,20 @@ def build(problem, params, seed, steps: Steps, mode: str):
 # reading a run: overlaps, lost updates, the perturbed view, the serial run, metrics
 
 
-def samples(trace) -> list[dict]:
-    """The ``"sample"`` records in k order."""
-    return sorted(trace.observed("sample"), key=lambda r: r["k"])
+def samples(trace) -> list[Sample]:
+    """The :class:`Sample` records in k order."""
+    return sorted(trace.records(Sample), key=lambda r: r.k)
 
 
 def overlaps(trace) -> dict[int, set]:
     """k -> the samples that were in progress at some step while k was (from the steps recorded)."""
     recs = samples(trace)
-    out = {r["k"]: set() for r in recs}
+    out = {r.k: set() for r in recs}
     for a in recs:
         for b in recs:
-            if a["k"] < b["k"] and b["sampled_at"] < a["done_at"]:
-                out[a["k"]].add(b["k"])
-                out[b["k"]].add(a["k"])
+            if a.k < b.k and b.sampled_at < a.done_at:
+                out[a.k].add(b.k)
+                out[b.k].add(a.k)
     return out
 
 
@@ -328,7 +354,7 @@ def lost_updates(trace) -> list[tuple[int, int]]:
     held: dict[int, frozenset] = {}
     loaded: dict[tuple[int, int], frozenset] = {}
     landed = []
-    for op, k, v, _ in trace.observed("mem"):
+    for op, k, v, _ in trace.records(MEM.key):
         if op == "load":
             loaded[(k, v)] = held.get(v, frozenset())
         elif op in ("store", "add", "write"):
@@ -353,10 +379,10 @@ def noise_terms(trace, gamma: float) -> list[float]:
     """Per sample k, the asynchrony noise ``γ ⟨x̂_k − x_k, ∇f_{s_k}(x̂_k)⟩`` (slide "Asynchrony
     Noise"; on the support, the only coordinates where ∇f_{s_k} is nonzero)."""
     recs = samples(trace)
-    per = trace.observed("perturbed")
+    per = trace.records(PERTURBED.key)
     if not per:
         return []
-    return [gamma * float(np.dot(r["xhat"] - xk, r["grad"])) for r, xk in zip(recs, per[-1])]
+    return [gamma * float(np.dot(r.xhat - xk, r.grad)) for r, xk in zip(recs, per[-1])]
 
 
 def metrics(trace, problem, params) -> dict:
@@ -367,14 +393,14 @@ def metrics(trace, problem, params) -> dict:
     if recs:
         ov = overlaps(trace)
         m["max_overlap"] = max(len(s) for s in ov.values())
-        m["noisy_reads"] = sum(1 for r, xk in zip(recs, (trace.observed("perturbed") or [[]])[-1])
-                               if not np.array_equal(r["xhat"], xk))
+        m["noisy_reads"] = sum(1 for r, xk in zip(recs, (trace.records(PERTURBED.key) or [[]])[-1])
+                               if not np.array_equal(r.xhat, xk))
     m["lost_updates"] = len(lost_updates(trace))
     if not outs:
         m["finished"] = False
         if trace.stopped == "diverged":     # the loss of the RAM as the last (finite) write left it
             x = start_point(problem, params)
-            for op, _, v, value in trace.observed("mem"):
+            for op, _, v, value in trace.records(MEM.key):
                 if op not in ("read", "load"):
                     x[v] = value
             m["loss"] = float(problem.value(problem.project(x) if problem.constrained else x))
@@ -388,7 +414,7 @@ def metrics(trace, problem, params) -> dict:
         m["infeasibility"] = float(math.sqrt(float(np.sum((x - xp) ** 2))))
         x = xp
     m["loss"] = float(problem.value(x))
-    serial = serial_sgd(problem, [r["j"] for r in recs], start_point(problem, params), params["gamma"])
+    serial = serial_sgd(problem, [r.j for r in recs], start_point(problem, params), params["gamma"])
     if problem.constrained:
         serial = problem.project(serial)
     m["dist_to_serial"] = float(math.sqrt(float(np.sum((x - serial) ** 2))))
@@ -461,4 +487,5 @@ ALGORITHMS = {mode: register(Algorithm(
     max_steps=lambda p: 10_000_000,
     family="shared-memory",
     memory=lambda problem, params, mode=mode: memory(problem, params, mode),
+    records=RECORDS,
 )) for mode in MODES}

@@ -442,7 +442,7 @@ def _w7a(root: Path) -> dict[str, str]:
 
 def _rounds(root: Path) -> dict[str, str]:
     """Rennala's and Malenia's rounds with n = 10, S = 10, τ_i = i, T = 10, both branches of line 12 (run here)."""
-    from .proofs.claims.rennala_malenia_round_time import malenia_bound, rennala_bound, round_times
+    from .proofs.claims.parameter_server.rennala_malenia_round_time import malenia_bound, rennala_bound, round_times
     from .reference.schedule import run_algorithm
 
     ten = "timed:model=fixed,s=" + "/".join(str(i) for i in range(1, 11))

@@ -170,13 +170,16 @@ def _load_builtin() -> None:
         return
     _loaded = True
     pkg = importlib.import_module(f"{__package__}.claims")
-    for info in pkgutil.iter_modules(pkg.__path__):
-        name = f"{pkg.__name__}.{info.name}"
+    # proofs/claims/<family>/<claim>.py, the family as in reference/<family>/
+    for info in pkgutil.walk_packages(pkg.__path__, f"{pkg.__name__}."):
+        if info.ispkg:
+            continue
+        name = info.name
         try:
             importlib.import_module(name)
         except Exception as e:
             err = f"module {name} failed to import: {type(e).__name__}: {_one_line(e)}"
-            register(Claim(info.name.replace("_", "-"), f"{name} (not loaded)", err,
+            register(Claim(name.rsplit(".", 1)[-1].replace("_", "-"), f"{name} (not loaded)", err,
                            [Check("import", "property", lambda budget, err=err: (False, err))]))
 
 

@@ -12,7 +12,7 @@ broadcasts, deliveries).
 * ``agreement-contraction``: q-contraction per round and overall.  In a cluster, every
   value of round k + 1 is MidExtremes of the round-k values its writer read (recomputed
   here with exact distances), and every round contracts the diameter of the round's
-  values by the constant κ = √(6/7) (``proofs/claims/agreement_contraction.py``); across clusters every MDAA
+  values by the constant κ = √(6/7) (``proofs/claims/agreement/agreement_contraction.py``); across clusters every MDAA
   round contracts the y's by κ(ε) (:func:`~asyncproof.reference.agreement.mdaa.kappa_round`),
   and the outputs satisfy max ||y_i − y_j||² <= q max ||x_i − x_j||² with the run's q (its
   parameter, or κ(ε)^(2R) when T is given).
@@ -39,7 +39,7 @@ broadcasts, deliveries).
   majority, and every process up at the end decides.
 
 The engine's filters (crash budget, crashable set, majority) cannot be replaced by a
-broken variant; ``tests/test_agreement_faults.py`` breaks them in place and shows the
+broken variant; ``tests/agreement/test_agreement_faults.py`` breaks them in place and shows the
 last two guarantees catch it.
 
 Cases are small (n <= 5, d <= 3, inputs on the integer grid [-2, 2]^d, so Hypothesis

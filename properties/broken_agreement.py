@@ -39,7 +39,7 @@ variant                                    the mistake                          
 majority constraint allows blocks a barrier).  The rest of that guarantee and of
 ``agreement-crash-budget`` (at most f crashes, only crashable processes, a majority up at every
 step) checks the engine's fault filters, which no algorithm can change: those parts are shown
-able to fail by ``tests/test_agreement_faults.py``, which breaks the filter itself.
+able to fail by ``tests/agreement/test_agreement_faults.py``, which breaks the filter itself.
 
 Every variant is the real algorithm with one of its named steps replaced
 (:data:`~asyncproof.reference.agreement.cluster_agreement.STEPS`: ``initial_register``,

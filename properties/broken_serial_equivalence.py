@@ -22,7 +22,7 @@ variant                                       the mistake
                                               already counted): the last thread of batch b may still be
                                               adding while another reads for batch b + 1.  Only a
                                               conflict *across* batches shows it (tested in
-                                              ``tests/test_shared_memory_guarantees.py``)
+                                              ``tests/shared_memory/test_shared_memory_guarantees.py``)
 ============================================  ============================================================
 """
 

@@ -29,7 +29,7 @@ last point of the next batch, after points that share no coordinate with it (the
 allocation gives to another thread than the original's, so a conflict crosses the barrier
 between two threads.  Without that, such conflicts were rare enough that a barrier opening
 one thread early (``broken-cyclades-barrier-off-by-one``) was caught only at the ``deep``
-budget; both guarantees now catch it in the first example (``tests/test_shared_memory_guarantees.py``).
+budget; both guarantees now catch it in the first example (``tests/shared_memory/test_shared_memory_guarantees.py``).
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def _draw(data, algorithm: str) -> Case:
     T = data.draw(st.sampled_from([6, 5]), label="T")
     # two batches, the first of >= 3 points (a batch of 1 or 2 points cannot hold two components one of
     # which has 2 points: serial-equivalence's hard case), the second of >= 2 (two components, so the
-    # repeated point can go to another thread); tests/test_cyclades.py runs other sizes under many schedules
+    # repeated point can go to another thread); tests/shared_memory/test_cyclades.py runs other sizes under many schedules
     B = data.draw(st.sampled_from(list(range(3, T - 1))), label="batch")
     params = {"gamma": data.draw(step_sizes(), label="gamma"), "T": T, "batch": B,
               "threads": data.draw(st.integers(2, 3), label="threads"),

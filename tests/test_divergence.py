@@ -58,9 +58,9 @@ def test_sgd_with_too_large_a_step_diverges_at_the_stated_iteration():
 
 def test_a_step_stable_without_delay_diverges_under_delay_5():
     # seed 004's picture in the engine: pure asynchronous SGD with n = τ + 1 workers sharing x² + 5y² (exact
-    # gradients) under the FIFO schedule is x_{t+1} = x_t − γ ∇f(x_{t−5}) (proofs/claims/delayed_gd_quadratic.py);
+    # gradients) under the FIFO schedule is x_{t+1} = x_t − γ ∇f(x_{t−5}) (proofs/claims/parameter_server/delayed_gd_quadratic.py);
     # γ = 0.18 < 2/L = 0.2 converges with one worker and diverges with six.  Started at 1e300 to overflow soon.
-    from asyncproof.proofs.claims.delayed_gd_quadratic import delayed_gd
+    from asyncproof.proofs.claims.parameter_server.delayed_gd_quadratic import delayed_gd
     x0 = [1e300, 1e300]
 
     def engine(n, T):

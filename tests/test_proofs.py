@@ -16,8 +16,8 @@ import pytest
 import sympy as sp
 
 from asyncproof.proofs import CLAIMS, Check, Claim, all_claims, get_claim, register, run_claim
-from asyncproof.proofs.claims import coordinatewise_diameter as cwd
-from asyncproof.proofs.claims import straggler_order_statistics as so
+from asyncproof.proofs.claims.agreement import coordinatewise_diameter as cwd
+from asyncproof.proofs.claims.parameter_server import straggler_order_statistics as so
 from asyncproof.reference.errors import InputError
 from asyncproof.reference.rng import STREAM_TIMING, generator
 

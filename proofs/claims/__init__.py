@@ -2,23 +2,25 @@
 
 Each module builds one :class:`~asyncproof.proofs.registry.Claim` and registers it
 at import; :func:`asyncproof.proofs.registry.all_claims` imports every module of this
-package on first use, so adding a claim is adding a module here.
+package's family folders (``agreement/``, ``parameter_server/``, ``shared_memory/``, as in
+``reference/``) on first use, so adding a claim is adding a module there.
 
-=================================  ==============================================  ==========================
-module                             claim id                                        seed, slide
-=================================  ==============================================  ==========================
-``straggler_order_statistics``     ``straggler-order-statistics``                  002, "Stragglers"
-``coordinatewise_diameter``        ``coordinatewise-diameter``                     000, "Main Correctness Claims"
-``delayed_gd_quadratic``           ``delayed-gd-quadratic``                        004, "Asynchronous SGD can get
-                                                                                   wild" (Delay = 5)
-``asgrad_theorem1``                ``asgrad-theorem1``, ``shuffled-tau-c``         001, "Theorem 1", "Table 1"
-``hogwild_conflict_probability``   ``hogwild-conflict-probability``                002, HOGWILD! conflict graph
-``hogwild_noise_bound``            ``hogwild-noise-bound``                         002, perturbed iterates
-``hogwild_theorem_3_4``            ``hogwild-theorem-3.4``                         002, "Theorem 3.4"
-``agreement_contraction``          ``agreement-cluster-contraction``               000, "MDAA within a Cluster"
-``agreement_rounds``               ``agreement-q-rounds``                          000, MDAA rounds R from q
-``agreement_validity``             ``agreement-convex-aggregate``                  000, Aggregate rules
-=================================  ==============================================  ==========================
+===============================================  =================================  ====================================
+module                                           claim id                           seed, slide (or paper)
+===============================================  =================================  ====================================
+``agreement/agreement_contraction``              ``agreement-cluster-contraction``  000, "MDAA within a Cluster"
+``agreement/agreement_rounds``                   ``agreement-q-rounds``             000, MDAA rounds R from q
+``agreement/agreement_validity``                 ``agreement-convex-aggregate``     000, Aggregate rules
+``agreement/coordinatewise_diameter``            ``coordinatewise-diameter``        000, "Main Correctness Claims"
+``parameter_server/asgrad_theorem1``             ``asgrad-theorem1``                001, "Theorem 1"
+``parameter_server/shuffled_assignment``         ``shuffled-assignment``            001, "Table 1", shuffled async SGD
+``parameter_server/delayed_gd_quadratic``        ``delayed-gd-quadratic``           004, "Asynchronous SGD can get wild"
+``parameter_server/rennala_malenia_round_time``  ``rennala-malenia-round-time``     Tyurin 2025; 004, Malenia
+``parameter_server/straggler_order_statistics``  ``straggler-order-statistics``     002, "Stragglers"
+``shared_memory/hogwild_conflict_probability``   ``hogwild-conflict-probability``   002, HOGWILD! conflict graph
+``shared_memory/hogwild_noise_bound``            ``hogwild-noise-bound``            002, perturbed iterates
+``shared_memory/hogwild_theorem_3_4``            ``hogwild-theorem-3.4``            002, "Theorem 3.4"
+===============================================  =================================  ====================================
 
 Check functions take the formula or function they test as a keyword parameter, so
 the tests can hand them a wrong one and see them fail.

@@ -21,7 +21,7 @@ in A``                                      in index order, which the adversary 
                                             round r, else the lowest j of the last view with round r
 ==========================================  ==========================================================
 
-Readings of the slide (each tested in ``tests/test_agreement.py``):
+Readings of the slide (each tested in ``tests/agreement/test_agreement.py``):
 
 * **The return line.**  When the loop ends, r = constant, and no register ever holds a
   round above ``constant`` (round r + 1 is written only while r < constant), so "A[j] =
@@ -36,7 +36,7 @@ Readings of the slide (each tested in ``tests/test_agreement.py``):
   view mixes reads from different moments.  Every view that leads to a MidExtremes of
   round r contains the *first* value written with round r (its writer wrote before any
   process at round r started that collect, and registers never go back), the common
-  point on which the contraction bound rests (``proofs/claims/agreement_contraction.py``).
+  point on which the contraction bound rests (``proofs/claims/agreement/agreement_contraction.py``).
 * **Recovery** (slide "Recovery through Skipping"): the registers are shared memory and
   survive a crash, and the input is the process's non-volatile input.  A recovered
   process (``resume=True``) reads its own register first (the step ``resume_register``): if
@@ -88,7 +88,7 @@ from .midextremes import diameter, diameter_pair, mid_extremes
 from .provenance import Point, input_point
 
 #: the in-cluster contraction constant every round of MidExtremes guarantees, in any dimension:
-#: diam(V_{r+1}) <= sqrt(6/7) diam(V_r) (derived and checked in proofs/claims/agreement_contraction.py)
+#: diam(V_{r+1}) <= sqrt(6/7) diam(V_r) (derived and checked in proofs/claims/agreement/agreement_contraction.py)
 KAPPA_CLUSTER = math.sqrt(6.0 / 7.0)
 
 

@@ -31,7 +31,7 @@ wrong; a broken variant or a user replaces one with ``steps.replace(name=fn)``):
 MidExtremes' pair as Aggregate), ``proceed(ctx, clusters, me, r)``, ``resume_register(register)``,
 ``initial_register(d, n, provenance)``.
 
-Readings (each tested in ``tests/test_agreement_mdaa.py``):
+Readings (each tested in ``tests/agreement/test_agreement_mdaa.py``):
 
 * **A majority of processes, not of clusters.**  The first slides wait for messages
   "representing a majority of processes"; "Skipping" and "Back to Overall MDAA" write "from
@@ -63,7 +63,7 @@ Readings (each tested in ``tests/test_agreement_mdaa.py``):
   spread of a cluster's outputs after K in-cluster rounds (relative to its inputs).  So R
   = ⌈ln q / (2 ln κ(ε))⌉ rounds give q-contraction of the squared diameter: O(log 1/q)
   rounds for fixed ε.  With the average, κ(ε) = 1 − (1 − ε)/n.  Derivations:
-  ``proofs/claims/agreement_contraction.py``.  A user's rule has no known constant: give T.
+  ``proofs/claims/agreement/agreement_contraction.py``.  A user's rule has no known constant: give T.
 
 Process-level API (for algorithms that run agreement inside their own processes, e.g. the
 decentralized SGD of a later issue): build an :class:`MDAA` for the clusters, add its

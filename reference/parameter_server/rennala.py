@@ -35,7 +35,7 @@ line   Algorithm 1, quoted (Rennala: w_i^k = n / Σ_i B_i^k)              here (
                                                                          results are recorded ``used: False``
 =====  ================================================================  ==========================================
 
-Readings and deviations (each is tested in ``tests/test_parameter_server_algorithms.py``):
+Readings and deviations (each is tested in ``tests/parameter_server/test_parameter_server_algorithms.py``):
 
 * **Stop or ignore (line 12).**  Both branches of line 12 are here, ``stale="stop"``
   by default, the first one the line names and the one whose round time the proof

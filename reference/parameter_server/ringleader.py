@@ -48,7 +48,7 @@ ones back to the original table"               the table"; the temporary table b
                                                new model at most once per round"             the updater: at x^{t+1}
 =============================================  =============================================  ===========================
 
-Readings (each tested in ``tests/test_parameter_server_algorithms.py``):
+Readings (each tested in ``tests/parameter_server/test_parameter_server_algorithms.py``):
 
 * **The estimator is the whole table, not the latest gradient.**  Every update of
   phase 2 uses ḡ = (1/n) Σ_i G_i/b_i over *all* gradients in the table: per worker

@@ -46,7 +46,7 @@ the same floats, and adds them to the same values; batches are separated by a ba
 Nothing depends on the interleaving, so ``for every interleaving, batch size and thread
 count`` the output is SGD's ``x_T``.
 
-Readings and deviations (each tested in ``tests/test_cyclades.py``):
+Readings and deviations (each tested in ``tests/shared_memory/test_cyclades.py``):
 
 * **The data order is SGD's.**  π_t is SGD's draw of iteration t, keyed ``(seed,
   STREAM_SAMPLER, t)`` (uniform with replacement, so a point can repeat, also inside a

@@ -73,7 +73,7 @@ to be x_k there (∇f_{s_k} does not depend on those coordinates), so the lectur
 access to memory records ``"mem"`` (:data:`MEM`): ``(op, k, v, value)`` with op one of ``read``,
 ``add``, ``load``, ``store``, ``write``, and the value read or written.
 
-Readings and deviations (each tested in ``tests/test_hogwild.py``):
+Readings and deviations (each tested in ``tests/shared_memory/test_hogwild.py``):
 
 * **Reads are of the support, one coordinate at a time** (the issue's coordinate
   granularity; the slide's "x = read shared memory" reads the whole vector, but

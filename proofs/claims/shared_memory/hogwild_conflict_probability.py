@@ -49,10 +49,10 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from ...reference.problems import make_problem
-from ...reference.rng import STREAM_SAMPLER, generator
-from ...reference.shared_memory.conflict import conflict_stats, supports_of
-from ..registry import Check, Claim, check_budget, register
+from ....reference.problems import make_problem
+from ....reference.rng import STREAM_SAMPLER, generator
+from ....reference.shared_memory.conflict import conflict_stats, supports_of
+from ...registry import Check, Claim, check_budget, register
 
 #: generated sparse instances (label, problem spec): every kind of seed 002, sparse and denser
 INSTANCES = [

@@ -60,11 +60,11 @@ import math
 
 import sympy as sp
 
-from ...reference.agreement.cluster_agreement import KAPPA_CLUSTER, round_factors
-from ...reference.agreement.mdaa import (cluster_precision, inner_rounds_for, kappa_round, mdaa_factors,
+from ....reference.agreement.cluster_agreement import KAPPA_CLUSTER, round_factors
+from ....reference.agreement.mdaa import (cluster_precision, inner_rounds_for, kappa_round, mdaa_factors,
                                          rounds_for)
-from ...reference.agreement.midextremes import diameter
-from ..registry import Check, Claim, check_budget, register
+from ....reference.agreement.midextremes import diameter
+from ...registry import Check, Claim, check_budget, register
 
 SOURCE = ("000_3f5163bcd896752f.txt, slides \"Multi-Dimensional AA in the Cluster-Based Model\" (\"Tune to get "
           "q-contraction in O(log q) rounds\") and \"Back to Overall MDAA\" (\"Can pick ε to ensure q-contraction\")")
@@ -176,7 +176,7 @@ def check_rounds(budget: str, rounds_fn=rounds_for, kappa_fn=kappa_formula) -> t
 
 def _runs(budget: str):
     """(adversary, params, model) of the runs the property and Monte Carlo checks make."""
-    from ...reference.agreement.cluster_model import fault_model
+    from ....reference.agreement.cluster_model import fault_model
     count = {"quick": 4, "ci": 12, "deep": 60}[budget]
     out = []
     for s in range(count):
@@ -190,7 +190,7 @@ def _runs(budget: str):
 
 def _measure(res):
     """(worst in-cluster factor, worst MDAA factor, outputs' diameter² / inputs' diameter²)."""
-    from ...reference.agreement.cluster_agreement import recorded_inputs
+    from ....reference.agreement.cluster_agreement import recorded_inputs
     outs = [o[-1] for o in res.trace.outputs.values() if o]
     din = diameter(recorded_inputs(res.trace))
     return (max(round_factors(res.trace), default=0.0), max(mdaa_factors(res.trace), default=0.0),
@@ -198,7 +198,7 @@ def _measure(res):
 
 
 def check_runs(budget: str, kappa_fn=kappa_formula, q: float = 0.5, K: int = 10) -> tuple[bool, str]:
-    from ...reference.schedule import run_algorithm
+    from ....reference.schedule import run_algorithm
     check_budget(budget)
     bad, worst = [], [0.0, 0.0, 0.0]
     for adv, setup, model in _runs(budget):
@@ -241,7 +241,7 @@ def check_schedule_search(budget: str, kappa_fn=kappa_formula, examples: int | N
 
 def rounds_needed(res, q: float) -> int | None:
     """The first MDAA round r after which the y's satisfy diam(Y_(r+1))² <= q diam(inputs)²."""
-    from ...reference.agreement.mdaa import mdaa_values
+    from ....reference.agreement.mdaa import mdaa_values
     Y = mdaa_values(res.trace)
     d0 = diameter(Y[1])
     for r in sorted(Y)[1:]:
@@ -252,7 +252,7 @@ def rounds_needed(res, q: float) -> int | None:
 
 def check_rounds_needed(budget: str, rounds_fn=rounds_for, q: float = 1e-3, eps: float = 0.25) -> tuple[bool, str]:
     """q = 10⁻³ at ε = 1/4: the rounds the bound prescribes, and the rounds the runs needed."""
-    from ...reference.schedule import run_algorithm
+    from ....reference.schedule import run_algorithm
     check_budget(budget)
     K = inner_rounds_for(eps)
     R = rounds_fn(q, K, "midextremes", 5)

@@ -48,12 +48,12 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from ...reference.agreement.cluster_agreement import DECIDE
-from ...reference.agreement.cluster_model import Clusters
-from ...reference.agreement.midextremes import RULES, apply_rule
-from ...reference.agreement.provenance import Point, certify, combine, hull_distance, input_point
-from ...reference.errors import InputError
-from ..registry import Check, Claim, check_budget, hypothesis_settings, register
+from ....reference.agreement.cluster_agreement import DECIDE
+from ....reference.agreement.cluster_model import Clusters
+from ....reference.agreement.midextremes import RULES, apply_rule
+from ....reference.agreement.provenance import Point, certify, combine, hull_distance, input_point
+from ....reference.errors import InputError
+from ...registry import Check, Claim, check_budget, hypothesis_settings, register
 
 SOURCE = ("000_3f5163bcd896752f.txt, slides \"Multi-Dimensional Approximate Agreement\" (\"In the convex hull of the "
           "inputs\"), \"Multi-Dimensional AA in the Cluster-Based Model\" (\"Aggregate(received values)\")")
@@ -61,7 +61,7 @@ LP_TOL = 1e-7
 
 
 def softmax(X) -> tuple[float, ...]:
-    """A user Aggregate rule (``rule=asyncproof.proofs.claims.agreement_validity:softmax``): weights
+    """A user Aggregate rule (``rule=asyncproof.proofs.claims.agreement.agreement_validity:softmax``): weights
     proportional to e^(first coordinate), float weights summing to 1: convex, so valid."""
     z = np.asarray(X, dtype=np.float64)[:, 0]
     e = np.exp(z - z.max())
@@ -156,8 +156,8 @@ def _run_outputs(res, inputs) -> list[str]:
 
 
 def check_runs(budget: str, rule="midextremes") -> tuple[bool, str]:
-    from ...reference.agreement.cluster_model import agreement_inputs, fault_model
-    from ...reference.schedule import run_algorithm
+    from ....reference.agreement.cluster_model import agreement_inputs, fault_model
+    from ....reference.schedule import run_algorithm
     check_budget(budget)
     count = {"quick": 6, "ci": 20, "deep": 100}[budget]
     bad, outs = [], 0
@@ -180,10 +180,10 @@ def check_runs(budget: str, rule="midextremes") -> tuple[bool, str]:
 
 
 def check_non_convex(budget: str) -> tuple[bool, str]:
-    from ...reference.agreement import mdaa
-    from ...reference.adversaries import RoundRobin
-    from ...reference.engine import run
-    from ...reference.problems import make_problem
+    from ....reference.agreement import mdaa
+    from ....reference.adversaries import RoundRobin
+    from ....reference.engine import run
+    from ....reference.problems import make_problem
     check_budget(budget)
     clusters = [2, 1]
     params = {"clusters": clusters, "inputs": [[1.0, 1.0], [2.0, 1.0], [1.0, 2.0]], "T": 1, "K": 2, "q": 0.1,

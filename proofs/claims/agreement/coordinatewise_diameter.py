@@ -44,9 +44,9 @@ import sys
 import numpy as np
 import sympy as sp
 
-from ...reference.errors import InputError
-from ...reference.rng import STREAM_DATA, generator
-from ..registry import Check, Claim, check_budget, hypothesis_settings, register
+from ....reference.errors import InputError
+from ....reference.rng import STREAM_DATA, generator
+from ...registry import Check, Claim, check_budget, hypothesis_settings, register
 
 #: the spacing of float64 at 1.0 (2 ulps of rounding to nearest)
 EPS = sys.float_info.epsilon

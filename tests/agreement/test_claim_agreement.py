@@ -14,9 +14,9 @@ import pytest
 import sympy as sp
 
 from asyncproof.proofs import get_claim
-from asyncproof.proofs.claims import agreement_contraction as ac
-from asyncproof.proofs.claims import agreement_rounds as ar
-from asyncproof.proofs.claims import agreement_validity as av
+from asyncproof.proofs.claims.agreement import agreement_contraction as ac
+from asyncproof.proofs.claims.agreement import agreement_rounds as ar
+from asyncproof.proofs.claims.agreement import agreement_validity as av
 from asyncproof.reference.agreement import mdaa
 from asyncproof.reference.errors import InputError
 

@@ -8,8 +8,8 @@ import pytest
 import sympy as sp
 
 from asyncproof.proofs import get_claim, run_claim
-from asyncproof.proofs.claims import asgrad_theorem1 as a1
-from asyncproof.proofs.claims import shuffled_assignment as sa
+from asyncproof.proofs.claims.parameter_server import asgrad_theorem1 as a1
+from asyncproof.proofs.claims.parameter_server import shuffled_assignment as sa
 from asyncproof.reference.errors import InputError
 from asyncproof.reference.parameter_server.asgrad import AsGradReceived
 from asyncproof.reference.schedule import run_algorithm

@@ -62,11 +62,11 @@ import math
 import numpy as np
 import sympy as sp
 
-from ...reference.agreement.cluster_agreement import KAPPA_CLUSTER, round_factors
-from ...reference.agreement.midextremes import diameter, mid_extremes
-from ...reference.agreement.provenance import Point
-from ...reference.errors import InputError
-from ..registry import Check, Claim, check_budget, register
+from ....reference.agreement.cluster_agreement import KAPPA_CLUSTER, round_factors
+from ....reference.agreement.midextremes import diameter, mid_extremes
+from ....reference.agreement.provenance import Point
+from ....reference.errors import InputError
+from ...registry import Check, Claim, check_budget, register
 
 #: the derived constant, exactly
 KAPPA = sp.sqrt(sp.Rational(6, 7))
@@ -269,10 +269,10 @@ def schedule_search(budget: str, examples: int | None = None, algorithm: str = "
     ((diam out / diam in)^(1/rounds), a per-round rate), and ``where`` (n, d, rounds)."""
     from hypothesis import given, target, strategies as st
 
-    from ...reference.adversaries import HypothesisAdversary
-    from ...reference.agreement.mdaa import mdaa_factors
-    from ...reference.schedule import run_algorithm
-    from ..registry import hypothesis_settings
+    from ....reference.adversaries import HypothesisAdversary
+    from ....reference.agreement.mdaa import mdaa_factors
+    from ....reference.schedule import run_algorithm
+    from ...registry import hypothesis_settings
 
     worst = {"round": 0.0, "in_cluster": 0.0, "overall": 0.0, "where": None}
     mdaa = algorithm == "mdaa"

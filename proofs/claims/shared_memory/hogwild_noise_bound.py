@@ -81,12 +81,12 @@ import math
 import numpy as np
 import sympy as sp
 
-from ...reference.errors import InputError
-from ...reference.problems import make_problem
-from ...reference.schedule import run_algorithm
-from ...reference.shared_memory.conflict import conflict_stats, supports_of
-from ...reference.shared_memory.hogwild import PERTURBED, noise_terms, overlaps, samples
-from ..registry import Check, Claim, check_budget, register
+from ....reference.errors import InputError
+from ....reference.problems import make_problem
+from ....reference.schedule import run_algorithm
+from ....reference.shared_memory.conflict import conflict_stats, supports_of
+from ....reference.shared_memory.hogwild import PERTURBED, noise_terms, overlaps, samples
+from ...registry import Check, Claim, check_budget, register
 from .hogwild_conflict_probability import Z_BOUND
 
 

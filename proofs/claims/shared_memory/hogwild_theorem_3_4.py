@@ -71,12 +71,12 @@ import math
 import numpy as np
 import sympy as sp
 
-from ...reference.problems import LeastSquares
-from ...reference.rng import STREAM_DATA, generator
-from ...reference.schedule import run_algorithm
-from ...reference.shared_memory.conflict import conflict_stats, supports_of
-from ...reference.shared_memory.hogwild import samples
-from ..registry import Check, Claim, check_budget, register
+from ....reference.problems import LeastSquares
+from ....reference.rng import STREAM_DATA, generator
+from ....reference.schedule import run_algorithm
+from ....reference.shared_memory.conflict import conflict_stats, supports_of
+from ....reference.shared_memory.hogwild import samples
+from ...registry import Check, Claim, check_budget, register
 
 #: coordinates, observations per coordinate, residual r / R, region radius c (in units of R), accuracy ε / a_0
 D, PER, RESIDUAL, REGION, EPS_RATIO = 2, 4, 4.0, 1.5, 0.5

@@ -94,7 +94,7 @@ def test_mdaa_aggregates_are_checked_against_what_the_senders_sent():
 
 def _lost_messages(answer=mdaa.last_message):
     """p2 loses its round-1 messages to a crash and asks for help after p0 and p1 decided
-    (the run of tests/test_agreement_mdaa.py), answered by ``answer``."""
+    (the run of tests/agreement/test_agreement_mdaa.py), answered by ``answer``."""
     return lost_messages(answer=answer)
 
 

@@ -38,12 +38,12 @@ import math
 import numpy as np
 import sympy as sp
 
-from ...reference.errors import InputError
-from ...reference.parameter_server.asgrad import TAU_C, TAU_MAX, AsGradReceived
-from ...reference.parameter_server.common import local_splits
-from ...reference.problems import Quadratic, make_problem
-from ...reference.schedule import run_algorithm
-from ..registry import Check, Claim, check_budget, register
+from ....reference.errors import InputError
+from ....reference.parameter_server.asgrad import TAU_C, TAU_MAX, AsGradReceived
+from ....reference.parameter_server.common import local_splits
+from ....reference.problems import Quadratic, make_problem
+from ....reference.schedule import run_algorithm
+from ...registry import Check, Claim, check_budget, register
 
 POLICIES = ("pure-async-sgd", "pure-async-sgd-waiting", "random-async-sgd", "random-async-sgd-waiting",
             "shuffled-async-sgd")

@@ -75,7 +75,7 @@ def test_average_and_user_rules():
     X = points([[0.0], [3.0], [6.0]])
     assert apply_rule("average", X).x.tolist() == [3.0]
     assert average_weights(np.zeros((3, 1))) == (Fraction(1, 3),) * 3
-    user = apply_rule("asyncproof.proofs.claims.agreement_validity:softmax", X)
+    user = apply_rule("asyncproof.proofs.claims.agreement.agreement_validity:softmax", X)
     assert certify(user, [[0.0], [3.0], [6.0]]) is None and 3.0 < user.x[0] < 6.0
 
 
@@ -295,7 +295,7 @@ BAD_PARAMS = [
     ("mdaa", {"eps": 1.0}, "eps (the in-cluster precision) must be in (0, 1)"),
     ("mdaa", {"K": 1}, "contracts nothing per round"),
     ("mdaa", {"rule": "median"}, "unknown aggregate rule"),
-    ("mdaa", {"rule": "asyncproof.proofs.claims.agreement_validity:softmax"}, "no known contraction constant: give T"),
+    ("mdaa", {"rule": "asyncproof.proofs.claims.agreement.agreement_validity:softmax"}, "no known contraction constant: give T"),
     ("mdaa", {"T": 0}, "T (the rounds R) must be >= 1"),
     ("cluster-agreement", {"T": 0}, "T (rounds) must be >= 1"),
 ]

@@ -134,7 +134,7 @@ def test_half_is_not_a_majority_the_partition_splits():
 def _lost_messages(**replace):
     """p2 has the round-1 messages of p0 and p1 in its inbox, crashes before receiving them, and
     recovers after p0 and p1 decided: the messages it waits for are gone.  ``replace``: named steps
-    of ``mdaa`` replaced (``help_request``, ``answer``); tests/test_agreement_faults.py runs it too."""
+    of ``mdaa`` replaced (``help_request``, ``answer``); tests/agreement/test_agreement_faults.py runs it too."""
     params = {"clusters": [1, 1, 1], "T": 1, "K": 1, "inputs": [[0.0], [3.0], [9.0]], "q": 0.1, "eps": 0.25,
               "rule": "midextremes", "provenance": True}
     system = mdaa.build(make_problem("quadratic", d=1), params, 0, mdaa.ALGORITHM.steps.replace(**replace))
@@ -243,7 +243,7 @@ def test_rounds_are_derived_from_q_and_eps():
 
 def test_a_user_rule_from_the_command_line(capsys):
     from asyncproof.cli import main
-    assert main(["run", "mdaa", "--param", "rule=asyncproof.proofs.claims.agreement_validity:softmax",
+    assert main(["run", "mdaa", "--param", "rule=asyncproof.proofs.claims.agreement.agreement_validity:softmax",
                  "--param", "T=2", "--param", "K=2", "--adversary", "random:seed=1"]) == 0
     assert re.search(r"\n  outputs +5\n", capsys.readouterr().out)
 

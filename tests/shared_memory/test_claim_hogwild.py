@@ -1,4 +1,4 @@
-"""The HOGWILD! claims (proofs/claims/hogwild_*.py): they pass on quick, every check fails when
+"""The HOGWILD! claims (proofs/claims/shared_memory/hogwild_*.py): they pass on quick, every check fails when
 handed a wrong formula or run on a degraded HOGWILD! (a failed comparison, not a crash), the
 reference values (M²) come from the problems' data, not from the runs checked; bad input is one
 line."""
@@ -13,9 +13,9 @@ import sympy as sp
 
 import asyncproof.properties.broken_shared_memory  # noqa: F401  (registers the degraded HOGWILD! variants)
 from asyncproof.proofs import get_claim, run_claim
-from asyncproof.proofs.claims import hogwild_conflict_probability as cp
-from asyncproof.proofs.claims import hogwild_noise_bound as nb
-from asyncproof.proofs.claims import hogwild_theorem_3_4 as t34
+from asyncproof.proofs.claims.shared_memory import hogwild_conflict_probability as cp
+from asyncproof.proofs.claims.shared_memory import hogwild_noise_bound as nb
+from asyncproof.proofs.claims.shared_memory import hogwild_theorem_3_4 as t34
 from asyncproof.reference.errors import InputError
 from asyncproof.reference.problems import make_problem
 from asyncproof.reference.shared_memory.conflict import conflict_stats, supports_of

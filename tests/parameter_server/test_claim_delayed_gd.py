@@ -19,7 +19,7 @@ import sympy as sp
 
 import asyncproof
 from asyncproof.proofs import get_claim, run_claim
-from asyncproof.proofs.claims import delayed_gd_quadratic as dg
+from asyncproof.proofs.claims.parameter_server import delayed_gd_quadratic as dg
 from asyncproof.reference.errors import InputError
 from asyncproof.reference.problems import make_problem
 

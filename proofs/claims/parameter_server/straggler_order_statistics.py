@@ -47,11 +47,11 @@ import math
 import numpy as np
 import sympy as sp
 
-from ...reference.adversaries import Timed
-from ...reference.engine import Job, ProcessSpec, Receive, Start, Output, System, Trace, event_kind, run
-from ...reference.errors import InputError
-from ...reference.timing import ShiftedExponential
-from ..registry import Check, Claim, check_budget, register
+from ....reference.adversaries import Timed
+from ....reference.engine import Job, ProcessSpec, Receive, Start, Output, System, Trace, event_kind, run
+from ....reference.errors import InputError
+from ....reference.timing import ShiftedExponential
+from ...registry import Check, Claim, check_budget, register
 
 #: the rate λ and the constant c of X = c + Exp(λ), as sympy symbols
 LAM = sp.Symbol("lambda", positive=True)

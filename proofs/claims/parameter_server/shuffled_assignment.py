@@ -24,9 +24,9 @@ check               kind            what
 
 from __future__ import annotations
 
-from ...reference.parameter_server.asgrad import Assign
-from ...reference.schedule import run_algorithm
-from ..registry import EXAMPLES, Check, Claim, check_budget, hypothesis_settings, register
+from ....reference.parameter_server.asgrad import Assign
+from ....reference.schedule import run_algorithm
+from ...registry import EXAMPLES, Check, Claim, check_budget, hypothesis_settings, register
 
 
 def block_violation(assigned: list[int], n: int) -> str | None:
@@ -76,7 +76,7 @@ def _search(budget: str, algorithm: str, adversary_of):
 
 
 def _any_schedule(data, n):
-    from ...reference.adversaries import HypothesisAdversary
+    from ....reference.adversaries import HypothesisAdversary
     return HypothesisAdversary(data)
 
 

@@ -63,14 +63,14 @@ from fractions import Fraction
 
 import sympy as sp
 
-from ...reference.adversaries import Timed
-from ...reference.timing import Chosen
-from ...reference.engine import ProcessSpec, System, run
-from ...reference.errors import InputError
-from ...reference.parameter_server import malenia, rennala
-from ...reference.parameter_server.common import local_splits
-from ...reference.problems import make_problem
-from ..registry import Check, Claim, check_budget, hypothesis_settings, register
+from ....reference.adversaries import Timed
+from ....reference.timing import Chosen
+from ....reference.engine import ProcessSpec, System, run
+from ....reference.errors import InputError
+from ....reference.parameter_server import malenia, rennala
+from ....reference.parameter_server.common import local_splits
+from ....reference.problems import make_problem
+from ...registry import Check, Claim, check_budget, hypothesis_settings, register
 
 #: examples per (method, line-12 branch) of the Hypothesis searches, by budget
 SEARCH = {"quick": 60, "ci": 150, "deep": 1500}

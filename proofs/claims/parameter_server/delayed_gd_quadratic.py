@@ -82,8 +82,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from ...reference.errors import InputError
-from ..registry import Check, Claim, check_budget, register
+from ....reference.errors import InputError
+from ...registry import Check, Claim, check_budget, register
 
 #: the variable of the characteristic polynomial, and the product γh as a symbol
 Z = sp.Symbol("z")
@@ -689,10 +689,10 @@ def check_adversary_search(budget: str, gamma=0.1, tau=5, directory="failures", 
 
     from hypothesis import given, strategies as st
 
-    from ...reference.adversaries import HypothesisAdversary
-    from ...reference.parameter_server.asgrad import AsGradReceived
-    from ...reference.schedule import load_schedule, replay, run_algorithm
-    from ..registry import hypothesis_settings
+    from ....reference.adversaries import HypothesisAdversary
+    from ....reference.parameter_server.asgrad import AsGradReceived
+    from ....reference.schedule import load_schedule, replay, run_algorithm
+    from ...registry import hypothesis_settings
 
     check_budget(budget)
     _tau(tau)
@@ -753,8 +753,8 @@ def check_engine_holds_delay(budget: str, gamma=0.1, tau=5, directory="failures"
     """
     from pathlib import Path
 
-    from ...reference.parameter_server.asgrad import AsGradReceived
-    from ...reference.schedule import load_schedule, replay, run_algorithm
+    from ....reference.parameter_server.asgrad import AsGradReceived
+    from ....reference.schedule import load_schedule, replay, run_algorithm
 
     check_budget(budget)
     tau = _tau(tau)

@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 
 from asyncproof.proofs import get_claim, run_claim
-from asyncproof.proofs.claims import rennala_malenia_round_time as rt
+from asyncproof.proofs.claims.parameter_server import rennala_malenia_round_time as rt
 from asyncproof.reference.schedule import run_algorithm
 
 

@@ -1,0 +1,1 @@
+"""The claims about the agreement family (reference/agreement/), one module per claim."""

@@ -1,0 +1,1 @@
+"""The claims about the shared memory family (reference/shared_memory/), one module per claim."""

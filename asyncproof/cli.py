@@ -18,26 +18,12 @@ from . import __version__
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
 
 
-def _top_level_commas(text: str) -> list[str]:
-    """``"f=1,crashable=[3,4]"`` -> ``["f=1", "crashable=[3,4]"]``: commas inside brackets stay."""
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        depth += ch in "[(" and 1 or (-1 if ch in "])" else 0)
-        if ch == "," and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    return parts + [text[start:]]
-
-
 def _kv(items: list[str] | None, what: str) -> dict:
-    from .reference.errors import InputError
+    """Repeated ``--param k=v`` (or ``k=v,k2=v2``) options as one dict, by the parameter system's reader."""
+    from .reference.params import parse_pairs
     out = {}
     for item in items or []:
-        for part in _top_level_commas(item) if what == "model" else [item]:
-            k, eq, v = part.partition("=")
-            if not eq or not k.strip():
-                raise InputError(f"{what} {part!r} is not of the form key=value")
-            out[k.strip()] = v.strip()
+        out.update(parse_pairs(item, what))
     return out
 
 

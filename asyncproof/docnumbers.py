@@ -408,7 +408,7 @@ def _edges(root: Path) -> dict[str, str]:
 def _w7a(root: Path) -> dict[str, str]:
     """The experiments' data set and gradient descent on it (γ = 1, 400 steps: a second)."""
     import numpy as np
-    from .experiments import _problem, _problem_key
+    from .experiments.common import build_problem as _problem, problem_spec as _problem_key
 
     prob = _problem(_problem_key(None, 0, False))
     A, y = prob.arrays[0], prob.arrays[1]

@@ -316,7 +316,8 @@ def check_validity(inputs, outputs=None, *, box: bool = False) -> str | None:
     (``provenance=True``, the default: a step that returns values without weights then fails it; run
     such a step with ``provenance=False``).
     """
-    from .properties import agreement_properties as ap
+    from .properties.agreement import common as agreement_common
+    from .properties.agreement import provenance as ap
     if _is_run(inputs) and outputs is None:
         run = inputs
         if not box:
@@ -333,7 +334,7 @@ def check_validity(inputs, outputs=None, *, box: bool = False) -> str | None:
         if y.shape != (X.shape[1],):
             return f"{who}'s output has {y.size} coordinates, the inputs {X.shape[1]}"
         if box:
-            slack = ap._slack(scale)
+            slack = agreement_common._slack(scale)
             out = [c for c in range(y.size) if not lo[c] - slack <= y[c] <= hi[c] + slack]
             if out:
                 c = out[0]
@@ -355,7 +356,8 @@ def check_contraction(inputs, outputs=None, *, q: float | None = None) -> str | 
     its q, and every MidExtremes value recomputed exactly): for the real steps.  For a step of yours,
     give the q it promises: ``check_contraction(run, q=...)`` checks the outputs of the run against it.
     """
-    from .properties import agreement_properties as ap
+    from .properties.agreement import cluster_agreement as ap
+    from .properties.agreement import common as agreement_common
     from .reference.agreement.midextremes import diameter
     if _is_run(inputs) and outputs is None:
         run = inputs
@@ -371,7 +373,7 @@ def check_contraction(inputs, outputs=None, *, q: float | None = None) -> str | 
         return bad
     ys = [y for _, y in points]
     din, dout = diameter(X), (diameter(np.array(ys)) if ys else 0.0)
-    if dout ** 2 > q * din ** 2 + ap._slack(din ** 2):
+    if dout ** 2 > q * din ** 2 + agreement_common._slack(din ** 2):
         return (f"the outputs are not q-contracted: max||y_i − y_j||² = {dout ** 2:.6g} > q × max||x_i − x_j||² = "
                 f"{q:.6g} × {din ** 2:.6g}")
     return None
@@ -400,7 +402,7 @@ def check_delays(run) -> str | None:
     with compute times also τ̃ <= q + (n − 1)(1 + ⌊(q + 1)ρ⌋), ``asgrad-delay-bound``); Ringleader's
     update delays <= 2n − 2 and FedBuff's staleness s, within the guarantees that rebuild them
     (``ringleader-phases``, ``fedbuff-aggregation``)."""
-    from .properties import asgrad_properties as ag
+    from .properties.parameter_server import asgrad as ag
     base = _base(run)
     if base in ag.ASGRAD:
         return ag.check_delays(run) or ag.check_delay_bound(run)

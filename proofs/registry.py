@@ -36,14 +36,13 @@ asyncproof.reference.errors.InputError: unknown claim 'no-such-claim'; known: ..
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..budgets import BUDGETS, check_budget, strategies_alone
 from ..budgets import CLAIM_EXAMPLES as EXAMPLES
 from ..reference.errors import InputError
+from ..reference.registries import Registry, modules_of
 
 strategies_alone()      # derandomized searches depend on the code and the seed only (see budgets)
 
@@ -130,8 +129,21 @@ class Claim:
                          f"{', '.join(c.name for c in self.checks)}")
 
 
-#: every registered claim, by id
-CLAIMS: dict[str, Claim] = {}
+def _claim_modules() -> list[str]:
+    # proofs/claims/<family>/<claim>.py, the family as in reference/<family>/
+    return modules_of(f"{__package__}.claims")
+
+
+def _failed_import(module: str, e: Exception) -> None:
+    """A claim module that fails to import is a claim with one failing check carrying the error,
+    so one broken module cannot take ``asyncproof prove`` down and cannot go unnoticed either."""
+    err = f"module {module} failed to import: {type(e).__name__}: {_one_line(e)}"
+    register(Claim(module.rsplit(".", 1)[-1].replace("_", "-"), f"{module} (not loaded)", err,
+                   [Check("import", "property", lambda budget, err=err: (False, err))]))
+
+
+#: every registered claim, by id (the modules of proofs/claims/ are imported on first use)
+CLAIMS: Registry = Registry("claim", _claim_modules, on_error=_failed_import)
 
 
 def register(claim: Claim) -> Claim:
@@ -145,42 +157,10 @@ def register(claim: Claim) -> Claim:
         raise InputError(f"register expects a Claim, got {type(claim).__name__}")
     if not claim.id or claim.id != claim.id.strip() or " " in claim.id:
         raise InputError(f"a claim id must be a non-empty word such as 'straggler-order-statistics', got {claim.id!r}")
-    old = CLAIMS.get(claim.id)
-    if old is not None and old is not claim and old.source != claim.source:
-        raise InputError(f"claim id {claim.id!r} is already registered (source {old.source!r})")
     names = [c.name for c in claim.checks]
     if len(set(names)) != len(names):
         raise InputError(f"claim {claim.id!r} has two checks with the same name: {names}")
-    CLAIMS[claim.id] = claim
-    return claim
-
-
-_loaded = False
-
-
-def _load_builtin() -> None:
-    """Import every module of the ``claims`` package once (each registers its claim).
-
-    A module that fails to import is registered as a claim with one failing check
-    carrying the error, so one broken module cannot take ``asyncproof prove`` down
-    and cannot go unnoticed either.
-    """
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    pkg = importlib.import_module(f"{__package__}.claims")
-    # proofs/claims/<family>/<claim>.py, the family as in reference/<family>/
-    for info in pkgutil.walk_packages(pkg.__path__, f"{pkg.__name__}."):
-        if info.ispkg:
-            continue
-        name = info.name
-        try:
-            importlib.import_module(name)
-        except Exception as e:
-            err = f"module {name} failed to import: {type(e).__name__}: {_one_line(e)}"
-            register(Claim(name.rsplit(".", 1)[-1].replace("_", "-"), f"{name} (not loaded)", err,
-                           [Check("import", "property", lambda budget, err=err: (False, err))]))
+    return CLAIMS.add(claim.id, claim, origin=claim.source)
 
 
 def all_claims() -> list[Claim]:
@@ -188,16 +168,13 @@ def all_claims() -> list[Claim]:
 
     Not called ``claims``: that name is the sub-package of claim modules.
     """
-    _load_builtin()
+    CLAIMS.load()
     return [CLAIMS[k] for k in sorted(CLAIMS)]
 
 
 def get_claim(id: str) -> Claim:
     """The claim with this id; :class:`InputError` naming the unknown id and the known ones."""
-    _load_builtin()
-    if id not in CLAIMS:
-        raise InputError(f"unknown claim {id!r}; known: {', '.join(sorted(CLAIMS)) or '(none)'}")
-    return CLAIMS[id]
+    return CLAIMS.lookup(id)
 
 
 def run_claim(id: str, budget: str = "quick", progress: Callable[[str], None] | None = None) -> list[CheckResult]:

@@ -28,6 +28,7 @@ from hypothesis import given, reject
 from hypothesis import strategies as st
 
 from ..reference.errors import InputError, PropertyViolation
+from ..reference.registries import Registry, modules_of
 from ..reference.schedule import RunResult, Schedule, replay, run_algorithm
 from .capture import FailureCapture
 from .profiles import budget_settings
@@ -60,34 +61,32 @@ class Guarantee:
     adversary: Callable[[object], object] | None = None
 
 
-GUARANTEES: dict[str, Guarantee] = {}
+def property_modules() -> list[str]:
+    """The modules declaring guarantees and broken variants: the cross-cutting ones, the kernels',
+    then ``properties/<family>/<algorithm>.py`` beside ``reference/<family>/<algorithm>.py``."""
+    here = __name__.rsplit(".", 1)[0]
+    return [f"{here}.every_algorithm", f"{here}.kernels", *modules_of(here)]
+
+
+def _cover_every_algorithm(registry) -> None:
+    from .every_algorithm import cover_every_algorithm
+    cover_every_algorithm(registry.all())
+
+
+#: every guarantee, by name, in the order :func:`property_modules` declares them (the verify order)
+GUARANTEES: Registry = Registry("property", property_modules, after_load=_cover_every_algorithm)
 
 
 def register(g: Guarantee) -> Guarantee:
-    GUARANTEES[g.name] = g
-    return g
+    return GUARANTEES.add(g.name, g)
 
 
 def guarantees() -> list[Guarantee]:
-    _load_builtin()
-    return list(GUARANTEES.values())
+    return GUARANTEES.all()
 
 
 def get_guarantee(name: str) -> Guarantee:
-    _load_builtin()
-    if name not in GUARANTEES:
-        raise InputError(f"unknown property {name!r}; known: {', '.join(sorted(GUARANTEES))}")
-    return GUARANTEES[name]
-
-
-def _load_builtin() -> None:
-    from . import baseline_properties  # noqa: F401  (register the guarantees; baselines first)
-    from . import asgrad_properties  # noqa: F401
-    from . import server_properties  # noqa: F401
-    from . import shared_memory_properties  # noqa: F401
-    from . import serial_equivalence_properties  # noqa: F401
-    from . import agreement_properties  # noqa: F401
-    baseline_properties.cover_every_algorithm(list(GUARANTEES.values()))
+    return GUARANTEES.lookup(name)
 
 
 @dataclass

@@ -7,7 +7,7 @@ cannot be missing from the documentation.  Rewrite it with::
     python -m asyncproof.properties.table docs/properties.md
 
 The last column is what each broken variant gets wrong: its registered summary, the one
-realistic mistake it makes (see ``properties/broken*.py``).
+realistic mistake it makes (declared beside the guarantee, in ``properties/<family>/<algorithm>.py``).
 """
 
 from __future__ import annotations
@@ -31,14 +31,7 @@ def markdown() -> str:
     lines = ["| guarantee | statement | algorithms | hard case that must occur (vacuity) | "
              "broken variant that must be caught: its mistake |",
              "| --- | --- | --- | --- | --- |"]
-    order = ["baseline_properties", "kernel_properties", "asgrad_properties", "server_properties",
-             "shared_memory_properties", "serial_equivalence_properties", "agreement_properties"]
-
-    def place(g):       # by family, then by name: the same table whatever order the modules were imported in
-        module = g.check.__module__.rsplit(".", 1)[-1]
-        return (order.index(module) if module in order else len(order), module, g.name)
-
-    for g in sorted(guarantees(), key=place):
+    for g in guarantees():            # the registry's order: the cross-cutting ones, then family by family
         variants = []
         for base, name in sorted(g.broken.items()):
             mistake = get_algorithm(name).summary.split(":", 1)[-1].strip()

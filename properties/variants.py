@@ -23,10 +23,17 @@ from dataclasses import replace as _replace
 from typing import Callable
 
 from ..reference.errors import InputError
+from ..reference.registries import Registry
 from ..reference.registry import Algorithm, get_algorithm, metrics_up_to_divergence
 
-#: the broken variants, by name (filled by the modules of ``_MODULES`` when first used)
-VARIANTS: dict[str, Algorithm] = {}
+def _declaring_modules() -> list[str]:
+    from .guarantees import property_modules
+    return property_modules()
+
+
+#: the broken variants, by name, declared beside the guarantees that must catch them (the
+#: modules of :func:`~asyncproof.properties.guarantees.property_modules`, imported on first use)
+VARIANTS: Registry = Registry("variant", _declaring_modules)
 
 
 def variant(name: str, of: str, mistake: str, replace: dict[str, Callable] | None = None,
@@ -39,8 +46,6 @@ def variant(name: str, of: str, mistake: str, replace: dict[str, Callable] | Non
     """
     if not name.startswith("broken-"):
         raise InputError(f"variant {name!r}: a broken variant's name starts with 'broken-'")
-    if name in VARIANTS:
-        raise InputError(f"variant {name!r} is declared twice")
     if not replace and not kernels and metrics is None:
         raise InputError(f"variant {name!r} replaces nothing: give replace={{step: fn}}, kernels=... or metrics=...")
     base = get_algorithm(of)
@@ -51,8 +56,7 @@ def variant(name: str, of: str, mistake: str, replace: dict[str, Callable] | Non
     alg = _replace(base, name=name, summary=f"BROKEN {of}: {mistake}", steps=steps, build=build,
                    broken=True, family="broken", variant_of=of,
                    metrics=base.metrics if metrics is None else metrics_up_to_divergence(metrics))
-    VARIANTS[name] = alg
-    return alg
+    return VARIANTS.add(name, alg)
 
 
 def with_kernels(problem, **kernels: Callable):
@@ -67,15 +71,3 @@ def _with_kernels(build: Callable, kernels: dict[str, dict[str, Callable]]) -> C
         replaced = kernels.get(problem.name)
         return build(with_kernels(problem, **replaced) if replaced else problem, params, seed, steps)
     return built
-
-
-def _load() -> None:
-    from . import broken  # noqa: F401  (each declares its variants)
-    from . import broken_asgrad  # noqa: F401
-    from . import broken_servers  # noqa: F401
-    from . import broken_shared_memory  # noqa: F401
-    from . import broken_serial_equivalence  # noqa: F401
-    from . import broken_agreement  # noqa: F401
-
-
-_load()

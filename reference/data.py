@@ -39,6 +39,9 @@ KEY_SVM_SUPPORT, KEY_SVM_DATA, KEY_SVM_W, KEY_SVM_NOISE = 40, 41, 42, 43
 KEY_BLOB_CENTERS, KEY_BLOB_LABELS, KEY_BLOB_NOISE = 50, 51, 52
 KEY_MC_ENTRIES, KEY_MC_L, KEY_MC_R, KEY_MC_NOISE, KEY_MC_INIT = 60, 61, 62, 63, 64
 KEY_CUT_EDGES, KEY_CUT_WEIGHTS, KEY_CUT_INIT = 70, 71, 72
+# w7a_like draws from a stream of its own (it was written before the keys above were shared), with keys 0, 1, 2
+STREAM_W7A = STREAM_DATA + 1
+KEY_W7A_A, KEY_W7A_W, KEY_W7A_NOISE = 0, 1, 2
 
 
 # ------------------------------------------------------------------------------------------
@@ -184,6 +187,39 @@ def simplex_start(nodes: int, labels: int, seed: int) -> np.ndarray:
         for c in range(labels):
             x0[a, c] = e[a, c] / total
     return x0.ravel()
+
+
+def w7a_like(m: int = 2505, d: int = 300, nnz: float = 11.6, positive: float = 0.03, seed: int = 0):
+    """``(A, y)``: binary features and labels shaped like LIBSVM's w7a (seed 001, Figure 1).
+
+    w7a has ``m = 2505`` training rows of ``d = 300`` binary features, about 11.6
+    nonzeros per row (density 0.04) with a few very frequent features and a long tail
+    of rare ones, and about 3% positive labels.  Here feature ``j`` is on with
+    probability ``p_j`` proportional to ``(j + 1)^-0.9`` (capped at 0.9, scaled to
+    ``nnz`` per row on average), and the label is +1 for the ``positive`` fraction of
+    rows with the highest score ``a_j^T w + logistic noise`` (``w`` Gaussian).  The
+    problem ``"w7a-like"`` of :mod:`.problems` is logistic regression on it.
+
+    (:func:`logistic_data` draws Gaussian features; at w7a's size and density with
+    ``lam = 0.1`` its objective is regulariser-dominated: condition number about 1.1,
+    ``f(0) - f_min`` about 0.008, and gradient descent is done in 10 steps, so it
+    cannot separate the methods of seed 001's Figure 1.)
+
+    >>> A, y = w7a_like(m=200, d=30, nnz=4, seed=1)
+    >>> A.shape, sorted(set(A.ravel().tolist())), sorted(set(y.tolist()))
+    ((200, 30), [0.0, 1.0], [-1.0, 1.0])
+    """
+    # numpy's reductions (p.sum(), A @ w), not the kernels': the experiments' tables were computed with them
+    p = 1.0 / np.arange(1, d + 1, dtype=np.float64) ** 0.9
+    for _ in range(100):                       # scale to nnz per row on average, capping at 0.9
+        p = np.minimum(p * (nnz / p.sum()), 0.9)
+    A = (generator(seed, STREAM_W7A, KEY_W7A_A).random((m, d)) < p).astype(np.float64)
+    w = generator(seed, STREAM_W7A, KEY_W7A_W).standard_normal(d)
+    score = A @ w + generator(seed, STREAM_W7A, KEY_W7A_NOISE).logistic(size=m)
+    k = max(1, int(round(positive * m)))
+    y = -np.ones(m)
+    y[np.argsort(-score, kind="stable")[:k]] = 1.0
+    return A, y
 
 
 # ------------------------------------------------------------------------------------------

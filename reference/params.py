@@ -218,13 +218,33 @@ def resolve(owner: str, table: dict[str, Param], given: dict) -> dict:
     return out
 
 
-def parse_pairs(text: str, what: str, source: str) -> dict[str, str]:
-    """``"k=v,k2=v2"`` as ``{"k": "v", "k2": "v2"}`` (values stay text for :func:`resolve` to parse);
-    ``what`` names a part in the message for one without ``=``, ``source`` is the whole text."""
+def parse_pairs(text: str, what: str, source: str | None = None) -> dict[str, str]:
+    """``"k=v,k2=[1,2]"`` as ``{"k": "v", "k2": "[1,2]"}`` (values stay text for :func:`resolve` to
+    parse; a comma inside brackets belongs to its value); ``what`` names a part in the message for
+    one without ``=``, ``source`` the whole text it came from (when it is more than the part).
+
+    >>> parse_pairs("f=1,crashable=[3,4]", "model")
+    {'f': '1', 'crashable': '[3,4]'}
+    >>> parse_pairs("gamma", "parameter")
+    Traceback (most recent call last):
+    ...
+    asyncproof.reference.errors.InputError: parameter 'gamma' is not of the form key=value
+    """
     out = {}
-    for part in filter(None, text.split(",")):
+    for part in filter(None, _top_level_commas(text)):
         k, eq, v = part.partition("=")
         if not eq or not k.strip():
-            raise InputError(f"{what} {part!r} in {source!r} is not of the form key=value")
+            where = f" in {source!r}" if source and source != part else ""
+            raise InputError(f"{what} {part!r}{where} is not of the form key=value")
         out[k.strip()] = v.strip()
     return out
+
+
+def _top_level_commas(text: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += 1 if ch in "[(" else (-1 if ch in "])" else 0)
+        if ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]]

@@ -16,7 +16,9 @@ name                      source and definition
 ``"logistic"``            seed 001 (001_c6590ddcd2705154.txt), AsGrad poster, "Experiments":
                           logistic regression with a nonconvex regulariser on w7a (Figure 1:
                           ``lambda = 0.1, d = 300, m = 2505``).  The poster's text breaks off before
-                          the regulariser; the design notes give it as ``lambda sum_i x_i^2/(1+x_i^2)``
+                          the regulariser; the design notes give it as ``lambda sum_i x_i^2/(1+x_i^2)``.
+                          ``generator="w7a-like"``: on :func:`.data.w7a_like`, a synthetic stand-in
+                          with w7a's shape (the experiments ``asgrad-figure1``, ``heterogeneous-compute``)
 ``"sparse-svm"``          seed 002 (002_34168ee93540180b.txt), slide "Sparse Support Vector Machines"
                           (under "Examples of Sparse Problems"), in HOGWILD!'s per-sample form
 ``"kmeans"``              seed 003 (003_64bc3d1a200f9b77.txt), Keuper & Pfreundt, "4. Performance"
@@ -63,7 +65,13 @@ Conventions every problem follows:
   ``repr`` round-trips exactly through JSON) -- fine for the small problems tests use;
 * loaded from a LIBSVM file: ``{"path": ..., "lam": ..., "sha256": "sha256:<hex>"}``; a
   rebuild checks the digest and refuses a changed file;
-* a subset adds ``"subset": [original sample indices]`` to its parent's params.
+* made by a named data generator: ``{"generator": "w7a-like", ...}`` and the generator's
+  parameters, defaults resolved;
+* a subset adds ``"subset": [original sample indices]`` to its parent's params;
+* a logistic problem whose batch gradient is the **full local gradient** of the worker the
+  batch comes from (seed 001's "full gradient computation", :class:`LocalFullGradient`)
+  adds ``"local_full_gradient": {"n": ..., "zeta": ..., "seed": ...}`` (the split of
+  ``local_splits(problem, n, zeta, seed)``, the one the parameter-server algorithms use).
 
 ``make_problem(**spec)`` (or ``make_problem(spec["name"], **spec["params"])``) rebuilds it.
 
@@ -86,9 +94,9 @@ import numpy as np
 
 from . import kernels as K
 from .data import (binary_labels, blobs, factor_start, file_digest, graph_cut_data, least_squares_data, load_libsvm,
-                   logistic_data, matrix_completion_data, quadratic_noise, simplex_start, sparse_svm_data)
+                   logistic_data, matrix_completion_data, quadratic_noise, simplex_start, sparse_svm_data, w7a_like)
 from .errors import InputError, NonFinite
-from .registry import Param
+from .params import Param, parse_pairs, resolve
 
 
 class Kernels(NamedTuple):
@@ -460,6 +468,42 @@ class Logistic(Problem):
     def _array_params(self):
         A, y, lam = self.arrays
         return {"A": A.tolist(), "y": y.tolist(), "lam": lam}
+
+
+class LocalFullGradient(Logistic):
+    """``base`` (a logistic problem) whose batch gradients are the **full local gradient**.
+
+    Seed 001's Figure 1 uses "full gradient computation": a job of worker k returns
+    ``grad f_k(x_pi)``, the mean over all of worker k's samples.  The AsGrad jobs
+    compute ``problem.batch_grad(x, idx)`` over ``batch`` indices drawn from the
+    worker's split (with replacement).  This problem answers such a call with the mean
+    gradient over the whole split the indices come from (the split
+    :func:`~asyncproof.reference.parameter_server.common.local_splits` gives for
+    ``(n, zeta, seed)``, summed in ascending sample order), and refuses indices that
+    straddle two splits.  Values, full gradients and single-sample gradients are
+    ``base``'s.  Run the algorithms with ``batch >= 2`` so that they call ``batch_grad``.
+    """
+
+    def __init__(self, base: Logistic, n: int, zeta: float, seed: int):
+        from .parameter_server.common import local_splits
+        super().__init__(*base.arrays)
+        self._splits = [np.ascontiguousarray(s, dtype=np.int64) for s in local_splits(base, n, zeta, seed)]
+        self._owner = np.empty(self.m, dtype=np.int64)
+        for k, split in enumerate(self._splits):
+            self._owner[split] = k
+        self._spec_params = {**base._spec_base(), "local_full_gradient": {"n": n, "zeta": zeta, "seed": seed}}
+
+    def batch_grad(self, x, idx):
+        idx = self.check_idx(idx)
+        k = int(self._owner[idx[0]])
+        if not np.all(self._owner[idx] == k):
+            raise InputError(f"local_full_gradient: a batch's samples straddle two workers' splits "
+                             f"(sample {int(idx[0])} is worker {k}'s)")
+        return super().batch_grad(x, self._splits[k])
+
+    def subset(self, idx):
+        raise InputError("local_full_gradient: a subset of this problem is not defined (its splits are over the "
+                         "whole data set)")
 
 
 # ------------------------------------------------------------------------------------------
@@ -893,6 +937,7 @@ class _Kind(NamedTuple):
     required: tuple = ()
     from_arrays: Callable | None = None
     from_file: Callable | None = None    # mode "loaded from a LIBSVM file"
+    generators: dict | None = None       # mode "made by a named generator": name -> (params, build)
 
 
 def _params(*ps: Param) -> dict:
@@ -920,6 +965,30 @@ def _build_lsq(seed, m, d, noise):
 def _build_logistic(seed, m, d, density, lam):
     A, y = logistic_data(m, d, density, seed)
     return Logistic(A, y, lam), {"seed": seed, "m": m, "d": d, "density": density, "lam": lam}
+
+
+def _build_w7a(seed, m, d, nnz, positive, lam):
+    if m * d > _MAX_ENTRIES:
+        raise InputError(f"logistic generator 'w7a-like': m = {m} samples of d = {d} features make {m * d} entries, "
+                         f"more than the limit {_MAX_ENTRIES}")
+    if nnz is None:
+        nnz = 11.6 * d / 300                 # w7a's 11.6 nonzeros per row of 300 features
+    if nnz > 0.9 * d:
+        raise InputError(f"logistic generator 'w7a-like': nnz = {nnz:g} nonzeros per row do not fit in d = {d} "
+                         f"features, each on in at most 90% of the rows (need nnz <= {0.9 * d:g})")
+    A, y = w7a_like(m=m, d=d, nnz=nnz, positive=positive, seed=seed)
+    return Logistic(A, y, lam), {"seed": seed, "m": m, "d": d, "nnz": nnz, "positive": positive, "lam": lam}
+
+
+#: w7a's shape by default (seed 001, Figure 1: m = 2505, d = 300, lam = 0.1)
+_W7A_PARAMS = _params(
+    Param("seed", int, 0, "seed of the synthetic data", lo=0, hi=2 ** 63 - 1),
+    Param("m", int, 2505, "number of samples", lo=1, hi=_MAX_ENTRIES),
+    Param("d", int, 300, "number of binary features", lo=1, hi=math.isqrt(_MAX_ENTRIES)),
+    Param("nnz", float, None, "nonzeros per row on average (default 11.6 d/300, w7a's density)",
+          lo=0.0, hi=float(_MAX_ENTRIES), lo_open=True),
+    Param("positive", float, 0.03, "fraction of rows labelled +1 (at least one)", lo=0.0, hi=1.0),
+    Param("lam", float, 0.1, "regularisation weight lambda", lo=0.0, hi=1e6))
 
 
 def _build_svm(seed, m, d, nnz, lam):
@@ -974,14 +1043,16 @@ _KINDS: dict[str, _Kind] = {
         lambda A, b: LeastSquares(A, b)),
     "logistic": _Kind(
         "seed 001: logistic loss + lam sum x_i^2/(1+x_i^2) (nonconvex); params m=40, d=5, density=1, "
-        "lam=0.1, seed=0; or path=FILE (LIBSVM), lam",
+        "lam=0.1, seed=0; or path=FILE (LIBSVM), lam; or generator=w7a-like (binary features shaped like "
+        "w7a), m=2505, d=300, nnz=11.6 d/300 per row, positive=0.03, lam=0.1, seed=0",
         _params(_SEED, _int_param("m", 40, 1, "number of samples"), _int_param("d", 5, 1, "dimension"),
                 _float_param("density", 1.0, "fraction of nonzero features", lambda v: 0 < v <= 1, "in (0, 1]"),
                 _LAM),
         _build_logistic,
         _params(_arr("A", "m x d matrix"), _arr("y", "m labels in {-1, +1}"), _LAM), ("A", "y"),
         lambda A, y, lam=0.1: Logistic(A, y, lam),
-        lambda path, lam=0.1: Logistic.from_libsvm(path, lam)),
+        lambda path, lam=0.1: Logistic.from_libsvm(path, lam),
+        {"w7a-like": (_W7A_PARAMS, _build_w7a)}),
     "sparse-svm": _Kind(
         "seed 002: hinge loss + lam ||x||^2 split over supports (HOGWILD!); params m=40, d=20, "
         "nnz=min(3,d) per row, lam=0.01, seed=0; or path=FILE (LIBSVM), lam",
@@ -1058,6 +1129,15 @@ def _resolve(name: str, given: dict, table: dict, mode: str) -> dict:
 
 def _make(name: str, **params) -> Problem:
     kind = _KINDS[name]
+    if "generator" in params:
+        gen = params.pop("generator")
+        if not isinstance(gen, str) or gen not in (kind.generators or {}):
+            raise InputError(f"{name}: generator = {_short(gen)} is not one of its data generators "
+                             f"({', '.join(kind.generators or {}) or 'it has none'})")
+        table, build = kind.generators[gen]
+        prob, spec = build(**resolve(f"{name} generator {gen!r}", table, params))
+        prob._spec_params = {"generator": gen, **spec}
+        return prob
     if "path" in params:
         if kind.from_file is None:
             raise InputError(f"{name}: unknown parameter 'path'; this problem cannot be loaded from a file")
@@ -1131,7 +1211,37 @@ def make_problem(name: str, seed: int | None = None, params: dict | None = None,
             raise InputError(f"{name}: parameter 'seed' given twice")
         merged["seed"] = seed
     subset = merged.pop("subset", None)
+    local_full = merged.pop("local_full_gradient", None)
+    if subset is not None and local_full is not None:
+        raise InputError(f"{name}: subset and local_full_gradient cannot be combined")
     prob = PROBLEMS[name](**merged)
     if subset is not None:
         prob = prob.subset(_int_array(subset, "subset") if isinstance(subset, (list, tuple)) else subset)
+    if local_full is not None:
+        prob = _local_full_gradient(name, prob, local_full)
     return prob
+
+
+def _local_full_params() -> dict[str, Param]:
+    # n and zeta as the parameter-server algorithms declare them: the split must be theirs
+    from .parameter_server.common import worker_params
+    ps = worker_params()
+    return {"n": ps["n"], "zeta": ps["zeta"],
+            "seed": Param("seed", int, 0, "the run's seed (the split's)", lo=0, hi=2 ** 64 - 1)}
+
+
+def _local_full_gradient(name: str, base: Problem, given) -> Problem:
+    """``base`` answering batch gradients with the full local gradient (:class:`LocalFullGradient`);
+    ``given``: ``{"n": ..., "zeta": ..., "seed": ...}`` or its text ``"n=4,zeta=0,seed=0"``."""
+    try:
+        if isinstance(given, str):
+            given = parse_pairs(given, "local_full_gradient parameter", given)
+        p = resolve("local_full_gradient", _local_full_params(), given)
+    except InputError as e:
+        raise InputError(f"{name}: {e}") from None
+    if not isinstance(base, Logistic):
+        raise InputError(f"{name}: local_full_gradient: only the logistic problem has it")
+    if p["n"] > base.m:
+        raise InputError(f"{name}: local_full_gradient: n = {p['n']} workers need at least one sample each; "
+                         f"the problem has m = {base.m}")
+    return LocalFullGradient(base, p["n"], p["zeta"], p["seed"])

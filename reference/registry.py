@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .errors import InputError
+from .registries import Registry, modules_of
 from .params import Param, at_least, bounded_int, positive, resolve  # noqa: F401  (the algorithms' parameters)
 
 
@@ -131,8 +132,9 @@ class Algorithm:
         return system
 
 
-#: the real algorithms, by name (the broken variants live in asyncproof.properties.variants)
-ALGORITHMS: dict[str, Algorithm] = {}
+#: the real algorithms, by name, declared by the modules of ``reference/<family>/`` (the broken
+#: variants live in asyncproof.properties.variants)
+ALGORITHMS: Registry = Registry("algorithm", lambda: modules_of(__name__.rsplit(".", 1)[0]))
 
 #: modules holding a ``VARIANTS`` dict of broken variants, looked in (imported on first use) for a
 #: name that is not a real algorithm, so a counterexample of a variant replays by name.  The
@@ -144,7 +146,8 @@ def _variants() -> dict[str, Algorithm]:
     import importlib
     out: dict[str, Algorithm] = {}
     for module in VARIANT_SOURCES:
-        out.update(getattr(importlib.import_module(module), "VARIANTS", {}))
+        found = getattr(importlib.import_module(module), "VARIANTS", {})
+        out.update(found.load() if isinstance(found, Registry) else found)
     return out
 
 
@@ -179,8 +182,7 @@ def metrics_up_to_divergence(metrics: Callable) -> Callable:
 
 def register(alg: Algorithm) -> Algorithm:
     alg.metrics = metrics_up_to_divergence(alg.metrics)    # every algorithm's metrics survive a divergence
-    ALGORITHMS[alg.name] = alg
-    return alg
+    return ALGORITHMS.add(alg.name, alg)
 
 
 def get_algorithm(name: "str | Algorithm") -> Algorithm:
@@ -367,8 +369,4 @@ def check_memory(alg: "Algorithm | str", problem, params: dict, limit: int | Non
 
 
 def _load_builtin() -> None:
-    # Importing the algorithm modules registers them; done lazily to avoid import cycles.
-    from . import baselines  # noqa: F401
-    from . import parameter_server  # noqa: F401
-    from . import shared_memory  # noqa: F401
-    from . import agreement  # noqa: F401
+    ALGORITHMS.load()

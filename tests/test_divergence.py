@@ -255,6 +255,7 @@ def test_a_property_discards_a_diverged_case_instead_of_reporting_it(tmp_path):
 
 
 def test_experiments_still_read_a_diverged_run_as_diverged():
-    from asyncproof import experiments
-    with pytest.raises(experiments._Diverged, match="diverged at iteration"):
-        experiments._run_once("sgd", make_problem("quadratic"), {"gamma": 1.5}, (("fixed", 1.0),), 0, 2000)
+    from asyncproof.experiments.common import Diverged, run_once
+    with pytest.raises(Diverged, match="diverged at iteration") as e:
+        run_once("sgd", make_problem("quadratic"), {"gamma": 1.5}, ("fixed:s=1.0",), 0, 2000)
+    assert e.value.schedule.stopped == "diverged"          # kept, so an experiment can save it

@@ -24,10 +24,11 @@ def _modules():
     """Every module of the package: asyncproof's own, and each sub-package's, recursively."""
     names = [f"asyncproof.{m.name}" for m in pkgutil.iter_modules(asyncproof.__path__)
              if m.name not in ("__main__",)]
-    for sub in ("reference", "properties", "proofs", "fast"):
+    for sub in ("reference", "properties", "proofs", "fast", "experiments"):
         pkg = importlib.import_module(f"asyncproof.{sub}")
         names.append(pkg.__name__)
-        names += [m.name for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + ".")]
+        names += [m.name for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + ".")
+                  if not m.name.endswith(".__main__")]
     return sorted(set(names))
 
 

@@ -1,4 +1,4 @@
-"""The reproducible experiments (asyncproof/experiments.py) in their quick mode.
+"""The reproducible experiments (asyncproof/experiments/) in their quick mode.
 
 Each quick run takes a few seconds; the full runs (docs/experiments/) are not repeated here.
 """
@@ -6,16 +6,20 @@ Each quick run takes a few seconds; the full runs (docs/experiments/) are not re
 from __future__ import annotations
 
 import copy
+import json
 import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import asyncproof
 from asyncproof import experiments as E
+from asyncproof.experiments.common import replay_hint
+from asyncproof.reference.problems import make_problem
 
 ROOT = Path(asyncproof.__file__).resolve().parents[1]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -25,7 +29,8 @@ TIMED = ("asgrad-figure1", "heterogeneous-compute")     # hogwild-sparsity: test
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("experiments")
-    return out, {name: E.EXPERIMENTS[name](out=out, quick=True, jobs=1, log=None) for name in TIMED}
+    return out, {name: E.EXPERIMENTS[name](out=out, quick=True, jobs=1, log=None, schedules=out / "schedules" / name)
+                 for name in TIMED}
 
 
 def test_registry():
@@ -119,6 +124,31 @@ def test_hetero_verdict_is_computed_from_the_table(quick):
     assert sm["lead_wins"] == 0 and sm["wins"]["mini-batch SGD"] == 4 and sm["claim"] == "is not reproduced"
 
 
+@pytest.mark.parametrize("name", TIMED)
+def test_every_run_is_saved_and_the_index_marks_the_table_s_runs(quick, name):
+    res = quick[1][name]
+    index = json.loads((res.schedules / "runs.json").read_text())
+    assert len(index) == res.config["runs"] == len(list(res.schedules.glob("[0-9]*.json")))
+    assert all((res.schedules / e["file"]).is_file() and e["digest"].startswith("sha256:") for e in index)
+    shown = [(e["setting"], e["method"], e["gamma"]) for e in index if e["row"]]
+    assert sorted(shown) == sorted((r["setting"], r["method"], r["gamma"]) for r in res.rows)
+
+
+def test_a_table_row_s_run_replays_in_a_fresh_process(quick, tmp_path):
+    # the first row of each experiment, by the command the experiment prints
+    files, digests = [], []
+    for res in quick[1].values():
+        hint = replay_hint(res)
+        files.append(hint.rsplit("python -m asyncproof replay ", 1)[1])
+        digests.append(next(e["digest"] for e in json.loads((res.schedules / "runs.json").read_text())
+                            if e["file"] == Path(files[-1]).name))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    r = subprocess.run([sys.executable, "-m", "asyncproof", "replay", *files], cwd=tmp_path, capture_output=True,
+                       text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [f"{f}: reproduced {d}" for f, d in zip(files, digests)]
+
+
 def test_parallel_runs_give_the_same_table(quick, tmp_path):
     again = E.heterogeneous_compute(out=tmp_path, quick=True, jobs=2, log=None)
     assert again.rows == quick[1]["heterogeneous-compute"].rows
@@ -135,6 +165,9 @@ def test_w7a_like_is_w7a_shaped():
     assert A.shape == (2505, 300)
     assert 0.03 < (A != 0).mean() < 0.05
     assert abs((y > 0).mean() - 0.03) < 0.005
+    # the registry's logistic problem on it, by default at w7a's size: the full mode's problem
+    prob = make_problem("logistic", generator="w7a-like")
+    assert np.array_equal(prob.arrays[0], A) and np.array_equal(prob.arrays[1], y) and prob.arrays[2] == 0.1
 
 
 def _cli(*args, cwd):
@@ -171,11 +204,15 @@ def test_cli_help(tmp_path):
 
 
 def test_cli_quick_run(tmp_path):
-    r = _cli("heterogeneous-compute", "--out", "figs", "--quick", "--jobs", "1", cwd=tmp_path)
+    r = _cli("heterogeneous-compute", "--out", "figs", "--quick", "--jobs", "1", "--schedules", "runs", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "figs" / "heterogeneous-compute.png").read_bytes()[:8] == PNG_SIGNATURE
     assert "| setting | method |" in r.stdout
     assert "[heterogeneous-compute]" in r.stderr       # progress lines on stderr
+    last = r.stdout.strip().splitlines()[-1]
+    assert last.startswith("wrote 40 schedules to runs/heterogeneous-compute (runs.json says which run each holds); "
+                           "replay one with: python -m asyncproof replay runs/heterogeneous-compute/0"), last
+    assert (tmp_path / last.rsplit(" ", 1)[1]).is_file()
 
 
 def test_hetero_t_star_is_computed(quick):

@@ -1,4 +1,4 @@
-"""The experiment ``hogwild-sparsity`` (asyncproof/experiments.py) in its quick mode.
+"""The experiment ``hogwild-sparsity`` (asyncproof/experiments/hogwild_sparsity.py) in its quick mode.
 
 The full run's files are docs/experiments/hogwild-sparsity.{png,md}; they are not
 repeated here.
@@ -7,11 +7,13 @@ repeated here.
 from __future__ import annotations
 
 import copy
+import json
 import math
 
 import pytest
 
 from asyncproof import experiments as E
+from asyncproof.reference.schedule import load_schedule, replay
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -19,7 +21,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("hogwild")
-    return out, E.hogwild_sparsity(out=out, quick=True, jobs=1, log=None)
+    return out, E.hogwild_sparsity(out=out, quick=True, jobs=1, log=None, schedules=out / "schedules")
 
 
 def test_registered():
@@ -67,6 +69,17 @@ def test_verdict_is_computed_from_the_table(quick):
     v, sm = E.hogwild_verdict(rows)
     assert not sm["serial_at_tau0"] and "did NOT reproduce serial SGD" in v[0]
     assert sm["noise_below_bound"] == 0 and sm["racy_lossy"] == 0
+
+
+def test_every_run_is_saved_and_replays(quick):
+    res = quick[1]
+    index = json.loads((res.schedules / "runs.json").read_text())
+    assert len(index) == res.config["runs"]
+    assert {(e["nnz"], e["tau"], e["mode"]) for e in index} == {
+        (nz, t, mode) for nz in res.config["nnz"] for t in res.config["taus"] for mode in ("atomic", "racy")}
+    for e in (index[0], index[-1]):            # a serial (τ = 0) run and a racy one at the largest τ
+        rep = replay(load_schedule(res.schedules / e["file"]))
+        assert rep.reproduced and rep.digest == e["digest"]
 
 
 def test_parallel_runs_give_the_same_table(quick, tmp_path):

@@ -8,10 +8,12 @@ formula (the broken-variant rule of DEVELOPERS.md); bad input is one-line
 from __future__ import annotations
 
 import itertools
+import copy
 import math
 import pathlib
 
 import numpy as np
+
 import pytest
 import sympy as sp
 
@@ -85,7 +87,7 @@ def test_a_check_that_raises_is_reported_as_failed_and_the_others_still_run(monk
 
 
 def test_register_rejects_a_clash_and_bad_checks(monkeypatch):
-    monkeypatch.setattr("asyncproof.proofs.registry.CLAIMS", dict(CLAIMS))
+    monkeypatch.setattr("asyncproof.proofs.registry.CLAIMS", copy.copy(CLAIMS.load()))
     from asyncproof.proofs import registry
     other = Claim("coordinatewise-diameter", "somewhere else", "x", [])
     with pytest.raises(InputError, match="already registered"):

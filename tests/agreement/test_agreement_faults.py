@@ -20,7 +20,11 @@ import pytest
 
 import asyncproof.properties  # noqa: F401  (registers the guarantees and broken variants)
 from asyncproof.properties import get_guarantee, search
-from asyncproof.properties import agreement_properties as ap
+from asyncproof.properties.agreement.cluster_agreement import _cluster_rounds
+from asyncproof.properties.agreement.cluster_model import _crashes_after_durable_steps
+from asyncproof.properties.agreement.common import DANGEROUS, PriorityAdversary
+from asyncproof.properties.agreement.mdaa import _overall
+from asyncproof.properties.agreement.midextremes import _midextremes_views, _view_kind
 from asyncproof.reference.agreement import mdaa
 from asyncproof.reference.agreement.cluster_model import fault_model
 from asyncproof.reference.agreement import midextremes as me
@@ -55,10 +59,10 @@ def test_the_documented_pair_is_neither_the_first_tied_pair_nor_the_l1_pair():
 
 
 def test_every_dangerous_triple_needs_the_tie_break_and_splits_l1_from_l2():
-    for triple in ap.DANGEROUS:
+    for triple in DANGEROUS:
         for const in ((), (-2.0,), (2.0,)):                         # the third coordinate, constant
-            assert ap._view_kind([np.array(p + const, dtype=float) for p in triple]) == (True, True)
-    assert ap._view_kind([np.array([0.0, 0.0]), np.array([4.0, 0.0]), np.array([0.0, 2.0])]) == (False, False)
+            assert _view_kind([np.array(p + const, dtype=float) for p in triple]) == (True, True)
+    assert _view_kind([np.array([0.0, 0.0]), np.array([4.0, 0.0]), np.array([0.0, 2.0])]) == (False, False)
 
 
 @pytest.mark.parametrize("real, broken, params", [
@@ -75,12 +79,12 @@ def test_a_changed_midextremes_shows_on_the_triple_and_is_caught(real, broken, p
     assert "is not MidExtremes of the view's 3 values [0, 1], [-2, -1], [1, -2]" in msg
     assert "midpoint [-0.5, -1.5]" in msg
     # the contraction bounds alone do not see it: the wrong midpoints contract as well
-    assert ap._cluster_rounds(bad) is None and ap._overall(bad) is None
+    assert _cluster_rounds(bad) is None and _overall(bad) is None
 
 
 def test_mdaa_aggregates_are_checked_against_what_the_senders_sent():
     res = run_algorithm("mdaa", problem=PLANE, params={"clusters": [1, 1, 1], "T": 1, "K": 2, "inputs": TRIPLE})
-    views, error = ap._midextremes_views(res)
+    views, error = _midextremes_views(res)
     assert error is None
     aggregates = [(where, X) for where, X, _ in views if "Aggregate" in where]
     assert len(aggregates) == 3 and all(len(X) == 3 for _, X in aggregates)
@@ -240,7 +244,7 @@ class Draws:
 
 
 def _adversary(n, **answers):
-    return ap.PriorityAdversary(Draws(priorities=[0] * n, **answers))
+    return PriorityAdversary(Draws(priorities=[0] * n, **answers))
 
 
 def test_a_crash_right_after_an_aggregate_and_its_checkpoint():
@@ -251,7 +255,7 @@ def test_a_crash_right_after_an_aggregate_and_its_checkpoint():
     (crash,) = [i for i, e in enumerate(res.trace.events) if e == "crash p2"]
     mine = [e for e in res.trace.events[:crash] if e.startswith("p2 ")]
     assert res.trace.events[crash - 1] == "p2 checkpoint" and mine[-2] == "p2 receive round 1 [3 msgs]"
-    assert ap._crashes_after_durable_steps(res) == [(2, crash)]
+    assert _crashes_after_durable_steps(res) == [(2, crash)]
     assert "recover p2" in res.trace.events[crash:] and 2 in res.trace.outputs
     assert get_guarantee("agreement-recovery").check(res) is None
     assert replay(res.schedule).reproduced

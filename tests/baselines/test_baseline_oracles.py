@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 import asyncproof
-from asyncproof.properties import broken, get_guarantee, guarantees, search
-from asyncproof.properties import kernel_properties as kp
+from asyncproof.properties import get_guarantee, guarantees, search
+from asyncproof.properties import kernels as kp
 from asyncproof.properties.variants import with_kernels
 from asyncproof.reference.problems import make_problem
 from asyncproof.reference.schedule import run_algorithm
@@ -58,10 +58,10 @@ def test_a_kernel_bug_is_reported_by_the_kernel_check():
     p = make_problem("logistic", seed=2, **kp.SPOT_SPECS["logistic"])
     x = p.x0 + 0.5
     assert kp.check_kernels_at(p, kp.Oracle(p), x, "x") is None
-    msg = kp.check_kernels_at(_with(p, sample_grad=broken._logreg_sample_grad_missing_2), kp.Oracle(p), x, "x")
+    msg = kp.check_kernels_at(_with(p, sample_grad=kp._logreg_sample_grad_missing_2), kp.Oracle(p), x, "x")
     assert msg is not None and "kernel sample_grad" in msg, msg
     q = make_problem("graph-cuts", seed=2, **kp.SPOT_SPECS["graph-cuts"])
-    msg = kp.check_kernels_at(_with(q, batch_grad=broken._cut_batch_grad_same_sign), kp.Oracle(q), q.x0, "x0")
+    msg = kp.check_kernels_at(_with(q, batch_grad=kp._cut_batch_grad_same_sign), kp.Oracle(q), q.x0, "x0")
     assert msg is not None and "kernel batch_grad" in msg, msg
 
 
@@ -72,7 +72,7 @@ def test_a_bug_only_in_the_interpreted_kernels_is_reported(monkeypatch):
     p = make_problem("logistic", seed=3, **kp.SPOT_SPECS["logistic"])
     x = p.x0 + 0.5
     assert [mode for mode, _ in kp.kernel_modes(p)] == ["compiled", "NUMBA_DISABLE_JIT=1"]
-    monkeypatch.setattr(interp, "logreg_sample_grad", broken._logreg_sample_grad_missing_2.py_func)
+    monkeypatch.setattr(interp, "logreg_sample_grad", kp._logreg_sample_grad_missing_2.py_func)
     msg = kp.check_kernels_at(p, kp.Oracle(p), x, "x")
     assert msg is not None and "(NUMBA_DISABLE_JIT=1)" in msg, msg
 
@@ -115,7 +115,7 @@ def test_every_baseline_has_a_guarantee_with_a_broken_variant():
 SCRIPT = textwrap.dedent("""
     import tempfile
     from asyncproof.properties import get_guarantee, search
-    from asyncproof.properties import kernel_properties as kp
+    from asyncproof.properties import kernels as kp
     assert kp.interpreted_kernels() is None
     assert [mode for mode, _ in kp.kernel_modes(kp.spot_problems(0)[0][0])] == ["NUMBA_DISABLE_JIT=1"]
     g = get_guarantee("kernel-gradients")

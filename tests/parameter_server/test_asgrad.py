@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from asyncproof.properties.asgrad_properties import ASGRAD, check_attribution, check_delays
+from asyncproof.properties.parameter_server.asgrad import ASGRAD, check_attribution, check_delays
 from asyncproof.reference.errors import InputError
 from asyncproof.reference.parameter_server import asgrad
 from asyncproof.reference.parameter_server.asgrad import AsGradReceived

@@ -13,7 +13,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from asyncproof.properties import server_properties
+from asyncproof.properties.parameter_server import fedbuff as fedbuff_properties
+from asyncproof.properties.parameter_server import malenia as malenia_properties
+from asyncproof.properties.parameter_server import rennala as rennala_properties
 from asyncproof.reference.errors import InputError
 from asyncproof.reference.parameter_server.asgrad import AsGradReceived
 from asyncproof.reference.parameter_server.common import STREAM_LOCAL, local_splits
@@ -131,7 +133,7 @@ def check_rennala(res):
         g = in_order([by_key[m].gradient for m in b.members]) / p["S"]
         same_bits(xs[k + 1], xs[k] - p["gamma"] * g, f"x_{k + 1}")
     assert res.trace.records(DISCARDED.key)[-1] == sum(not r.used for r in recs)
-    assert server_properties.check_rennala(res) is None     # where each job was started, line by line
+    assert rennala_properties.check_rennala(res) is None     # where each job was started, line by line
 
 
 def harmonic_ok(counts, S):
@@ -158,7 +160,7 @@ def check_malenia(res):
         assert not harmonic_ok(before, p["S"]), f"round {k} waited past the rule: {counts}"
         means = [in_order([by_key[(i, s)].gradient for s in tab.members[i]]) / counts[i] for i in range(n)]
         same_bits(xs[k + 1], xs[k] - p["gamma"] * (in_order(means) / n), f"x_{k + 1}")
-    assert server_properties.check_malenia(res) is None
+    assert malenia_properties.check_malenia(res) is None
 
 
 def check_ringleader(res):
@@ -396,7 +398,7 @@ def test_fedbuff_local_steps_and_concurrency():
     """Q local steps from the downloaded model (Δ = Σ_q η_l g(y_(q−1))), and C clients in training."""
     for C in (1, 2, 6):
         res = run("fedbuff", {"Q": 3, "C": C, "T": 20, "K": 2}, adversary=STRAGGLERS, seed=C)
-        assert server_properties.check_fedbuff_clients(res) is None
+        assert fedbuff_properties.check_fedbuff_clients(res) is None
         recs = res.trace.records(FedBuffReceived)
         assert all(len(r.local_samples) == 3 for r in recs)
         if C == 1:                                     # one client at a time: every update is fresh

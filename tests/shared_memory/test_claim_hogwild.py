@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import asyncproof.properties.broken_shared_memory  # noqa: F401  (registers the degraded HOGWILD! variants)
 from asyncproof.proofs import get_claim, run_claim
 from asyncproof.proofs.claims.shared_memory import hogwild_conflict_probability as cp
 from asyncproof.proofs.claims.shared_memory import hogwild_noise_bound as nb

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 from asyncproof.properties import get_guarantee, guarantees, search
-from asyncproof.properties import broken_shared_memory as B
-from asyncproof.properties import serial_equivalence_properties as SE
-from asyncproof.properties import shared_memory_properties as SM
+from asyncproof.properties.shared_memory import cyclades as SE
+from asyncproof.properties.shared_memory import hogwild as SM
 from asyncproof.reference.adversaries import PrefixThen, RoundRobin
 from asyncproof.reference.problems import SparseSVM
 from asyncproof.reference.registry import ALGORITHMS, get_algorithm
@@ -41,7 +40,7 @@ def test_three_stores_over_one_load_lose_two_updates_not_three():
         "p0 store x[0] k=0", "p1 store x[0] k=1", "p2 store x[0] k=2"]
     assert H.lost_updates(r.trace) == [(0, 0), (1, 0)] and r.metrics["lost_updates"] == 2
     assert ram(r)[0] == H.samples(r.trace)[2].g[0]
-    assert B._overwritten_since_load(r.trace) == [(0, 0), (0, 0), (1, 0)]   # update 0 counted twice
+    assert SM._overwritten_since_load(r.trace) == [(0, 0), (0, 0), (1, 0)]   # update 0 counted twice
     assert SM.check_racy_lost_updates(r) is None and SM._lost_and_overwritten_twice_or_put_back(r)
     miscounted = dataclasses.replace(r, metrics={**r.metrics, "lost_updates": 3})
     assert "lost_updates metric is 3, but 2 updates were lost" in SM.check_racy_lost_updates(miscounted)
@@ -66,7 +65,7 @@ def test_an_overwritten_update_that_a_later_store_puts_back_is_not_lost():
     g = [rec.g[0] for rec in H.samples(r.trace)]
     assert ram(r)[0] == g[1] + g[2]                          # sample 1's update is in the RAM, sample 0's is not
     assert H.lost_updates(r.trace) == [(0, 0)] and r.metrics["lost_updates"] == 1
-    assert sorted(B._overwritten_since_load(r.trace)) == [(0, 0), (1, 0)]
+    assert sorted(SM._overwritten_since_load(r.trace)) == [(0, 0), (1, 0)]
     assert SM.check_racy_lost_updates(r) is None
     broken = run_algorithm("broken-hogwild-racy-counts-overwrites", problem=one_cell(1),
                            params={"n": 2, "T": 3, "gamma": 0.5}, adversary=PrefixThen(events, len(events), RoundRobin()))
@@ -119,7 +118,7 @@ def test_mutual_exclusion_is_read_off_the_schedule_not_the_locks_books():
 
 @pytest.mark.parametrize("guarantee", ["serial-equivalence", "conflicts-in-order"])
 def test_a_barrier_that_opens_one_thread_early_is_caught_on_the_quick_budget(tmp_path, guarantee):
-    """Only a conflict across batches shows it: the draw puts one in every example (serial_equivalence_properties)."""
+    """Only a conflict across batches shows it: the draw puts one in every example (shared_memory/cyclades.py)."""
     stats = search(get_guarantee(guarantee), "serially-equivalent-sgd", budget="quick", failures=tmp_path,
                    variant="broken-cyclades-barrier-off-by-one", examples=12)
     assert stats.violation is not None, f"{guarantee} missed the early barrier in 12 examples"

@@ -1,6 +1,8 @@
-"""Guarantees of serially-equivalent conflict-free parallel SGD (seed 002, CYCLADES-style).
+"""Guarantees of serially-equivalent conflict-free parallel SGD (seed 002, CYCLADES-style),
+each followed by the broken variants it must catch.
 
-The serial side is computed without the algorithm's books: the data order π is what the
+The algorithm is :mod:`asyncproof.reference.shared_memory.cyclades`.  The serial side is
+computed without the algorithm's books: the data order π is what the
 registered ``sgd`` draws (or reads from ``order``) for the same seed and ``T``, the serial
 iterates x_0 .. x_T are ``sgd``'s (for a constrained problem, the projected step of
 :func:`~asyncproof.reference.shared_memory.hogwild.serial_sgd` on sgd's π), and who touched
@@ -29,7 +31,32 @@ last point of the next batch, after points that share no coordinate with it (the
 allocation gives to another thread than the original's, so a conflict crosses the barrier
 between two threads.  Without that, such conflicts were rare enough that a barrier opening
 one thread early (``broken-cyclades-barrier-off-by-one``) was caught only at the ``deep``
-budget; both guarantees now catch it in the first example (``tests/shared_memory/test_shared_memory_guarantees.py``).
+budget; both guarantees now catch it in the first example
+(``tests/shared_memory/test_shared_memory_guarantees.py``).
+
+The broken variants (:func:`~asyncproof.properties.variants.variant`) replace one named step of
+the algorithm, ``work`` (the threads' work lists of a batch) or ``barrier``: one realistic
+mistake each, reordered or merged components or a barrier that opens early.
+
+============================================  ============================================================
+variant                                       the mistake
+============================================  ============================================================
+``broken-cyclades-reorders-component``        a component's points are processed sorted by sample index
+                                              (iterating over the component as a set of sample ids)
+                                              instead of in batch order (design notes, "Known
+                                              deviations": a "serially equivalent" mode that reorders
+                                              points inside a component)
+``broken-cyclades-deals-merged-order``        the components' orders are merged into one list (each in
+                                              batch order, one component after another) and the list
+                                              is dealt out to the threads in turn, for balance: points
+                                              of one component land on different threads and race
+``broken-cyclades-barrier-off-by-one``        the barrier opens once ``threads − 1`` threads have arrived
+                                              (a thread waits for "the others" but its own arrival is
+                                              already counted): the last thread of batch b may still be
+                                              adding while another reads for batch b + 1.  Only a
+                                              conflict *across* batches shows it (tested in
+                                              ``tests/shared_memory/test_shared_memory_guarantees.py``)
+============================================  ============================================================
 """
 
 from __future__ import annotations
@@ -40,17 +67,18 @@ import re
 import numpy as np
 from hypothesis import strategies as st
 
-from ..reference.baselines._common import start_point
-from ..reference.problems import make_problem
-from ..reference.schedule import run_algorithm
-from ..reference.shared_memory.conflict import supports_of
-from ..reference.records import ITERATE
-from ..reference.shared_memory.cyclades import NAME, BatchPlan, Update
-from ..reference.shared_memory.hogwild import serial_sgd
-from . import broken_serial_equivalence  # noqa: F401  (registers the broken variants)
-from .baseline_properties import bit_difference, replay_covers
-from .guarantees import Case, Guarantee, register
-from .strategies import seeds, step_sizes
+from ...reference.baselines._common import start_point
+from ...reference.problems import make_problem
+from ...reference.records import ITERATE
+from ...reference.schedule import run_algorithm
+from ...reference.shared_memory.conflict import supports_of
+from ...reference.shared_memory.cyclades import NAME, Batch, BatchPlan, Update
+from ...reference.shared_memory.hogwild import serial_sgd
+from ..common import bit_difference
+from ..every_algorithm import replay_covers
+from ..guarantees import Case, Guarantee, register
+from ..strategies import seeds, step_sizes
+from ..variants import variant
 
 #: small sparse instances with short supports (1 .. 4 coordinates: runs stay short, so a
 #: counterexample shrinks quickly) and enough samples that a batch often splits into several
@@ -195,6 +223,17 @@ register(Guarantee(
     broken={NAME: "broken-cyclades-reorders-component"},
 ))
 
+
+def _by_sample_index(batch: Batch) -> list[list[int]]:
+    j_of = dict(zip(batch.positions, batch.samples))
+    return [[t for c in cs for t in sorted(batch.components[c], key=lambda t: j_of[t])] for cs in batch.allocation]
+
+
+variant("broken-cyclades-reorders-component", of=NAME,
+        mistake="a component's points in sample-index order, not batch order",
+        replace={"work": _by_sample_index})
+
+
 # --- conflicts-in-order ----------------------------------------------------------------------------
 
 
@@ -271,5 +310,22 @@ register(Guarantee(
               "(a cross-batch conflict the barrier kept in order)",
     broken={NAME: "broken-cyclades-deals-merged-order"},
 ))
+
+
+def _dealt(batch: Batch) -> list[list[int]]:
+    merged = [t for c in batch.components for t in c]
+    P = len(batch.allocation)
+    return [merged[p::P] for p in range(P)]
+
+
+variant("broken-cyclades-deals-merged-order", of=NAME,
+        mistake="the components' merged order dealt out to the threads in turn",
+        replace={"work": _dealt})
+
+# caught by both guarantees above, and only through a conflict across a barrier: _order puts one in
+# every explicit order it draws (tests/shared_memory/test_shared_memory_guarantees.py)
+variant("broken-cyclades-barrier-off-by-one", of=NAME,
+        mistake="a batch's barrier opens once threads − 1 have arrived",
+        replace={"barrier": lambda arrived, threads: arrived >= threads - 1})    # the mistake: its own arrival counted
 
 replay_covers(_draw, NAME)

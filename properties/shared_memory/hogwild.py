@@ -1,6 +1,9 @@
-"""Guarantees of HOGWILD! (seed 002, "HOGWILD! as noisy SGD", "Convergence Rates for Hogwild!").
+"""Guarantees of HOGWILD! (seed 002, "HOGWILD! as noisy SGD", "Convergence Rates for Hogwild!"),
+each followed by the broken variants it must catch.
 
-Every check rebuilds what happened from the run's own record of it: the **schedule**
+The algorithm is :mod:`asyncproof.reference.shared_memory.hogwild`, in its three modes
+(``hogwild-atomic``, ``hogwild-lock``, ``hogwild-racy``).  Every check rebuilds what happened
+from the run's own record of it: the **schedule**
 (the event names say which core sampled, read, added, loaded, stored, wrote or unlocked
 which coordinate for which sample k, and in which order), the per-access log
 ``"mem"`` (the values read and written), and the per-sample records (x̂_k, the gradient,
@@ -41,6 +44,40 @@ counts, its serial iterates) without being recomputed.
   (bit for bit), and an update is lost iff it is not on the chain "stored what it loaded
   from" that runs back from the cell's last store to x_0; the run's report must be that
   set, and ``RAM = x_0 + Σ_k g_k − Σ_(lost) g_k`` within the stores' rounding.
+
+The broken variants (:func:`~asyncproof.properties.variants.variant`) are modes of HOGWILD!
+with one of their named steps replaced (the shared gradient buffer: two, ``gradient`` and
+``update``): one realistic mistake each.  The racy mode's lost-update count is read off the
+run by its metrics, not computed by a step, so its variant replaces the metrics.
+
+===========================================  ============================================================
+variant                                      the mistake
+===========================================  ============================================================
+``broken-hogwild-stale-read``                a core keeps a thread-local copy of every coordinate it
+                                             has read and serves later reads from it: x̂_k is not what
+                                             memory held at the read (perturbed-iterate identity)
+``broken-hogwild-writes-copy``               the write is ``x[v] = x̂_k[v] + g[v]`` (the core writes back
+                                             its updated local copy) instead of an add: concurrent
+                                             updates of v are overwritten (RAM content)
+``broken-hogwild-shared-gradient-buffer``    one gradient buffer shared by all cores (a ``static``
+                                             scratch array): a core writes whatever the buffer holds
+                                             when it writes, which another core's gradient may have
+                                             replaced (no conflict ⇒ serial)
+``broken-hogwild-overlap-off-by-one``        the bounded-overlap rule lets a sample start while a sample
+                                             in progress has overlap τ (``<=`` for ``<``): overlaps reach
+                                             τ + 1 (bounded overlap)
+``broken-hogwild-lock-test-then-set``        lock mode: the lock is taken by a test (``while locked[v]:
+                                             spin``) and then, one step later, a set (``locked[v] =
+                                             true``), not one atomic test-and-set: two cores can both
+                                             pass the test and enter the critical section of x[v]
+                                             (mutual exclusion)
+``broken-hogwild-racy-counts-overwrites``    racy mode: the lost-update count adds, at every store, the
+                                             updates that landed on the cell since its load (the rule
+                                             the reference's ``lost_updates`` used before issue 9): an
+                                             update two stores overwrite is counted twice, one that a
+                                             later store put back is counted although the RAM holds
+                                             it (racy lost-update accounting)
+===========================================  ============================================================
 """
 
 from __future__ import annotations
@@ -51,14 +88,16 @@ from fractions import Fraction
 import numpy as np
 from hypothesis import strategies as st
 
-from ..reference.rng import draw_batch
-from ..reference.schedule import run_algorithm
-from ..reference.shared_memory import hogwild
-from ..reference.shared_memory.hogwild import sample_step, serial_sgd
-from . import broken_shared_memory  # noqa: F401  (registers the broken variants)
-from .baseline_properties import bit_difference, replay_covers
-from .guarantees import Case, Guarantee, register
-from .strategies import seeds, step_sizes
+from ...reference.engine import Local, Receive
+from ...reference.rng import draw_batch
+from ...reference.schedule import run_algorithm
+from ...reference.shared_memory import hogwild
+from ...reference.shared_memory.hogwild import sample_step, serial_sgd
+from ..common import bit_difference
+from ..every_algorithm import replay_covers
+from ..guarantees import Case, Guarantee, register
+from ..strategies import seeds, step_sizes
+from ..variants import variant
 
 HOGWILD = ("hogwild-atomic", "hogwild-racy", "hogwild-lock")
 
@@ -106,7 +145,6 @@ def _draw(data, algorithm: str, tau=None, kinds=SPARSE, samples=st.integers(2, 4
 
 # --- what the run did, rebuilt from its schedule and records ---------------------------------------
 
-_WRITE = re.compile(r"p\d+ (?:add|store|write) x\[(\d+)\] k=(\d+)")
 _END = re.compile(r"p\d+ (?:(?:add|store|write) x\[\d+\]|unlock) k=(\d+)")
 
 
@@ -158,7 +196,7 @@ class _Run:
         return None
 
     def overlapping(self, i: int, k: int) -> bool:
-        (a, b), (c, d) = self.span[min(i, k)], self.span[max(i, k)]
+        (_, b), (c, _) = self.span[min(i, k)], self.span[max(i, k)]
         return c < b
 
     def overlap_counts(self) -> dict[int, int]:
@@ -296,6 +334,17 @@ register(Guarantee(
     broken={"hogwild-atomic": "broken-hogwild-stale-read"},
 ))
 
+
+def _stale_read(mem, v, local):
+    if v not in local:                  # the mistake: read shared memory once, then trust the copy
+        local[v] = mem.x[v]
+    return local[v]
+
+
+variant("broken-hogwild-stale-read", of="hogwild-atomic",
+        mistake="reads are served from a core's copy of what it read before",
+        replace={"read": _stale_read})
+
 # --- hogwild-ram-content ---------------------------------------------------------------------------
 
 
@@ -342,6 +391,15 @@ register(Guarantee(
     broken={"hogwild-atomic": "broken-hogwild-writes-copy"},
 ))
 
+
+def _write_local_copy(mem, v, xhat_v, g_v):
+    mem.x[v] = xhat_v + g_v             # the mistake: x̂_k[v] + g_v written over whatever x[v] holds now
+
+
+variant("broken-hogwild-writes-copy", of="hogwild-atomic",
+        mistake="writes x[v] = x̂[v] + g[v] (its local copy) instead of adding g[v]",
+        replace={"write": _write_local_copy})
+
 # --- hogwild-no-lost-update ------------------------------------------------------------------------
 
 
@@ -374,6 +432,9 @@ register(Guarantee(
     hard_case="two overlapping samples updated the same coordinate",
     broken={"hogwild-atomic": "hogwild-racy"},
 ))
+
+# no variant is declared for it: a non-atomic add is the racy mode, a real algorithm (its lost updates
+# are counted by hogwild-racy-lost-updates below); the adversary must find the schedule that loses one
 
 # --- hogwild-no-conflict-serial --------------------------------------------------------------------
 
@@ -422,6 +483,28 @@ register(Guarantee(
     broken={"hogwild-atomic": "broken-hogwild-shared-gradient-buffer"},
 ))
 
+
+_STATIC_BUFFER = np.zeros(0)            # the mistake: one scratch array for the gradients of all cores
+
+
+def _gradient_into_static_buffer(problem, j, support, xhat, gamma):
+    global _STATIC_BUFFER
+    grad, g = hogwild.sample_step(problem, j, support, xhat, gamma)
+    if _STATIC_BUFFER.shape[0] < problem.d:
+        _STATIC_BUFFER = np.zeros(problem.d)
+    _STATIC_BUFFER[:] = 0.0
+    _STATIC_BUFFER[support] = g
+    return grad, g
+
+
+def _update_from_static_buffer(g, q, v):
+    return _STATIC_BUFFER[v]            # whatever the last gradient computed (by any core) left there
+
+
+variant("broken-hogwild-shared-gradient-buffer", of="hogwild-atomic",
+        mistake="one gradient buffer for all cores, read at write time",
+        replace={"gradient": _gradient_into_static_buffer, "update": _update_from_static_buffer})
+
 # --- hogwild-bounded-overlap -----------------------------------------------------------------------
 
 
@@ -456,6 +539,10 @@ register(Guarantee(
     hard_case="a sample overlapped exactly τ >= 1 others",
     broken={"hogwild-atomic": "broken-hogwild-overlap-off-by-one"},
 ))
+
+variant("broken-hogwild-overlap-off-by-one", of="hogwild-atomic",
+        mistake="a sample may start while another in progress has overlap τ",
+        replace={"bounded_overlap": lambda overlaps, tau: all(c <= tau for c in overlaps)})   # the mistake: <=
 
 
 # --- hogwild-lock-mutual-exclusion ---------------------------------------------------------------
@@ -565,6 +652,19 @@ register(Guarantee(
     broken={"hogwild-lock": "broken-hogwild-lock-test-then-set"},
 ))
 
+
+def _test_then_set(mem, v, k):
+    # the mistake: the test and the set of the lock flag are two steps; another core may pass the
+    # test between them (the step keeps the real lock's name: the test is where the core gets in)
+    yield Receive(until=lambda ms: v not in mem.locks, match=lambda m: False, label=f"lock x[{v}] k={k}")
+    yield Local(f"set lock x[{v}] k={k}")
+    mem.locks[v] = k
+
+
+variant("broken-hogwild-lock-test-then-set", of="hogwild-lock",
+        mistake="the lock is a test, then a set one step later (not an atomic test-and-set)",
+        replace={"lock": _test_then_set})
+
 # --- hogwild-racy-lost-updates ---------------------------------------------------------------------
 
 
@@ -672,5 +772,33 @@ register(Guarantee(
     hard_case="an update was lost, and one was overwritten by two stores or overwritten and put back",
     broken={"hogwild-racy": "broken-hogwild-racy-counts-overwrites"},
 ))
+
+
+def _overwritten_since_load(trace) -> list[tuple[int, int]]:
+    """The mistake: at every store, every update that landed on the cell since the store's load is
+    counted lost, once per store that overwrites it, whether or not a later store puts it back."""
+    writes: dict[int, list[tuple[int, int]]] = {}
+    loaded_at: dict[tuple[int, int], int] = {}
+    lost = []
+    for pos, (op, k, v, _) in enumerate(trace.records(hogwild.MEM.key)):
+        if op == "load":
+            loaded_at[(k, v)] = pos
+        elif op in ("store", "add", "write"):
+            if op == "store":
+                lost += [(i, v) for p, i in writes.get(v, []) if p > loaded_at[(k, v)]]
+            writes.setdefault(v, []).append((pos, k))
+    return lost
+
+
+def _metrics_counting_overwrites(trace, problem, params) -> dict:
+    m = hogwild.metrics(trace, problem, params)
+    m["lost_updates"] = len(_overwritten_since_load(trace))
+    return m
+
+
+# the run is the racy mode's, step for step; what differs is how its metrics count the lost updates
+# (no step of the run computes them, so there is no step to replace: the variant's metrics are its own)
+variant("broken-hogwild-racy-counts-overwrites", of="hogwild-racy",
+        mistake="counts at every store the updates landed since its load", metrics=_metrics_counting_overwrites)
 
 replay_covers(_draw, *HOGWILD)

@@ -1,4 +1,7 @@
-"""Guarantees of the AsGrad family (seed 001, Algorithm 1 and Table 1).
+"""Guarantees of the AsGrad family (seed 001, Algorithm 1 and Table 1) and the broken variants they must catch.
+
+:mod:`~asyncproof.reference.parameter_server.asgrad` runs the five Table 1 rows: pure, random and
+shuffled asynchronous SGD, pure and random "with waiting".
 
 * ``asgrad-attribution``: every received gradient is g_k(x_π) of the job (k, π) the
   server assigned: computed on worker k's local data (its samples lie in worker k's
@@ -9,6 +12,14 @@
   τ_max, τ̃_max and each new job's place in its worker's queue equal an independent
   recomputation from the assignment and receipt records (a worker serves its jobs first
   come, first served), under a delay bound of the model.
+* ``pure-async-one-worker``: pure asynchronous SGD with one worker is SGD, bit for bit.
+* ``pure-async-zero-delay``: with any number n of workers, under a **zero-delay schedule**
+  (every received gradient has τ_t = 0), pure asynchronous SGD is SGD on the local data of
+  the worker that finishes first, bit for bit.  Algorithm 1 starts a job (i, 0) on every
+  worker, so for n >= 2 the only zero-delay schedules are those in which one worker i_0
+  delivers every one of the T gradients and the other n − 1 initial jobs are still active at
+  T (stragglers slower than T iterations: allowed, τ_max >= T).  The schedules are searched
+  by :class:`ZeroDelaySchedules`, which leaves the adversary every choice that keeps τ_t = 0.
 * ``asgrad-assignment-rule``: every assignment (k_{t+1}, α_{t+1}) is its Table 1 row,
   recomputed here: α = t + 1 or b⌊(t + 1)/b⌋ ("with waiting"); k = i_t (pure), the
   documented keyed draw k ~ Unif[n] (random), and for shuffled, every block of n
@@ -18,14 +29,34 @@
   within τ̃ <= q + (n − 1)(1 + ⌊(q + 1)ρ⌋) iterations of its assignment (pure: q = 0, so
   τ_t <= (n − 1)(1 + ⌊ρ⌋)): its worker serves it after those q, and meanwhile every other
   worker finishes at most 1 + ⌊(q + 1)ρ⌋ jobs.  ρ and q are measured on the trace.
-* ``pure-async-one-worker``: pure asynchronous SGD with one worker is SGD, bit for bit.
-* ``pure-async-zero-delay``: with any number n of workers, under a **zero-delay schedule**
-  (every received gradient has τ_t = 0), pure asynchronous SGD is SGD on the local data of
-  the worker that finishes first, bit for bit.  Algorithm 1 starts a job (i, 0) on every
-  worker, so for n >= 2 the only zero-delay schedules are those in which one worker i_0
-  delivers every one of the T gradients and the other n − 1 initial jobs are still active at
-  T (stragglers slower than T iterations: allowed, τ_max >= T).  The schedules are searched
-  by :class:`ZeroDelaySchedules`, which leaves the adversary every choice that keeps τ_t = 0.
+
+Each broken variant is the AsGrad server with one of its named steps replaced (the ``policy``
+of its Table 1 row, ``serve_queue``, ``data_of``, ``point_of``, ``count_active`` or
+``sample_key``), declared after the guarantee that must catch it:
+
+==============================================  ============================================================
+variant                                         the mistake (the step it replaces)
+==============================================  ============================================================
+``broken-random-async-finished-workers-data``   a new job computes on the data of the worker that just
+                                                finished, not the assigned one (design notes; ``data_of``)
+``broken-pure-async-current-iterate``           a job computes at the iterate current when it runs, while
+                                                recording the assigned π (``point_of``)
+``broken-random-async-uncounted-queue``         only running jobs are counted as active, not queued ones
+                                                (``count_active``)
+``broken-pure-async-serial-offset``             a worker's jobs are numbered from 1: its samples are shifted
+                                                (``sample_key``)
+``broken-pure-async-waiting-off-by-one``        α = b⌊t/b⌋ instead of b⌊(t + 1)/b⌋: the job is computed at
+                                                the previous multiple of b once every b assignments
+                                                (``policy``)
+``broken-random-async-waiting-same-worker``     "sample a new client" read as "send the model back to the
+                                                client that just finished": k = i_t, pure asynchronous SGD
+                                                with waiting under random's name (``policy``)
+``broken-shuffled-async-reshuffles``            a fresh permutation χ for every assignment, so the same
+                                                worker can come twice in a block of n (random with a detour)
+                                                (``policy``)
+``broken-random-async-lazy-queue``              a worker that finishes does not take up its queued job; the
+                                                job waits until the worker is assigned again (``serve_queue``)
+==============================================  ============================================================
 """
 
 from __future__ import annotations
@@ -35,18 +66,19 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-from ..reference.adversaries import Adversary, HypothesisAdversary, Timed
-from ..reference.parameter_server.asgrad import (ASSIGNED, STREAM_POLICY, TAU_C, TAU_MAX, TAU_TILDE_MAX,
-                                                 AsGradReceived, Assign)
-from ..reference.parameter_server.common import local_splits
-from ..reference.rng import generator
-from ..reference.schedule import run_algorithm
-from ..reference.timing import Chosen
-from . import broken_asgrad  # noqa: F401  (registers the broken variants)
-from .baseline_properties import bit_difference, replay_covers
-from .kernel_properties import documented_local_samples
-from .guarantees import Case, Guarantee, register
-from .strategies import problems, seeds, step_sizes
+from ...reference.adversaries import Adversary, HypothesisAdversary, Timed
+from ...reference.parameter_server.asgrad import (ASSIGNED, STREAM_POLICY, TAU_C, TAU_MAX, TAU_TILDE_MAX,
+                                                  AsGradReceived, Assign)
+from ...reference.parameter_server.common import local_splits
+from ...reference.rng import generator
+from ...reference.schedule import run_algorithm
+from ...reference.timing import Chosen
+from ..common import bit_difference
+from ..every_algorithm import replay_covers
+from ..guarantees import Case, Guarantee, register
+from ..kernels import documented_local_samples
+from ..strategies import problems, seeds, step_sizes
+from ..variants import variant
 
 ASGRAD = ("pure-async-sgd", "pure-async-sgd-waiting", "random-async-sgd", "random-async-sgd-waiting",
           "shuffled-async-sgd")
@@ -132,6 +164,20 @@ register(Guarantee(
     broken={"random-async-sgd": "broken-random-async-finished-workers-data",
             "pure-async-sgd": "broken-pure-async-current-iterate"},
 ))
+
+
+def _finished_workers_data(job, finished):
+    return job.worker if finished is None else finished         # the mistake: the finisher's data
+
+
+def _current_iterate(job, xs):
+    return xs[-1]                                                # the mistake: the newest iterate, not x_π
+
+
+variant("broken-random-async-finished-workers-data", of="random-async-sgd",
+        mistake="a new job uses the data of the worker that just finished", replace={"data_of": _finished_workers_data})
+variant("broken-pure-async-current-iterate", of="pure-async-sgd",
+        mistake="computes at the iterate current when the job runs", replace={"point_of": _current_iterate})
 
 # ---------------------------------------------------------------------------------------------
 
@@ -259,6 +305,14 @@ register(Guarantee(
     adversary=_delays_adversary,
 ))
 
+
+def _running_only(workers):
+    return len(workers.running)                                  # the mistake: queued jobs are active too
+
+
+variant("broken-random-async-uncounted-queue", of="random-async-sgd",
+        mistake="queued jobs are not counted as active", replace={"count_active": _running_only})
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -359,6 +413,16 @@ register(Guarantee(
     adversary=ZeroDelaySchedules,
 ))
 
+
+# one variant for both guarantees above: with one worker or under a zero-delay schedule, shifted
+# samples are a different SGD
+def _serial_from_one(job):
+    return job.serial + 1                                        # the mistake: the first job draws sample 1
+
+
+variant("broken-pure-async-serial-offset", of="pure-async-sgd",
+        mistake="a worker's jobs are numbered from 1", replace={"sample_key": _serial_from_one})
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -443,6 +507,27 @@ register(Guarantee(
             "random-async-sgd-waiting": "broken-random-async-waiting-same-worker",
             "shuffled-async-sgd": "broken-shuffled-async-reshuffles"},
 ))
+
+
+def _waiting_off_by_one(t, i_t, n, b, seed):
+    return i_t, b * (t // b)                                     # the mistake: t, not t + 1
+
+
+def _random_waiting_same_worker(t, i_t, n, b, seed):
+    return i_t, b * ((t + 1) // b)                               # the mistake: no new client is sampled
+
+
+def _reshuffled(t, i_t, n, b, seed):
+    chi = generator(seed, STREAM_POLICY, t).permutation(n)       # the mistake: a permutation per assignment
+    return int(chi[t % n]), t + 1
+
+
+variant("broken-pure-async-waiting-off-by-one", of="pure-async-sgd-waiting", mistake="α = b⌊t/b⌋",
+        replace={"policy": _waiting_off_by_one})
+variant("broken-random-async-waiting-same-worker", of="random-async-sgd-waiting",
+        mistake="the finished worker gets the new job", replace={"policy": _random_waiting_same_worker})
+variant("broken-shuffled-async-reshuffles", of="shuffled-async-sgd",
+        mistake="a fresh permutation for every assignment", replace={"policy": _reshuffled})
 
 # ---------------------------------------------------------------------------------------------
 
@@ -546,5 +631,14 @@ register(Guarantee(
     broken={"random-async-sgd": "broken-random-async-lazy-queue"},
     adversary=RatioTimes,
 ))
+
+
+def _lazy_queue(workers, worker):
+    return
+    yield                                                        # the mistake: the queue is not served
+
+
+variant("broken-random-async-lazy-queue", of="random-async-sgd",
+        mistake="a finished worker leaves its queued job waiting", replace={"serve_queue": _lazy_queue})
 
 replay_covers(_draw, *ASGRAD)

@@ -52,8 +52,10 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..reference import kernels as K
+from ..reference.kernels import kernel, sigmoid
 from .guarantees import Case, Guarantee, register
 from .strategies import SMALL_PROBLEMS, iterations, seeds, step_sizes
+from .variants import variant
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -538,3 +540,40 @@ register(Guarantee(
     hard_case="a nonlinear/nonsmooth problem checked at x_1 != x_0, no kink in the stencil",
     broken={"sgd": "broken-sgd-logistic-reg-grad-missing-2", "batch-gd": "broken-batch-gd-cut-grad-sign"},
 ))
+
+# ---------------------------------------------------------------------------------------
+# the broken variants kernel-gradients must catch: a kernel with one mistake in its formula
+
+
+@kernel
+def _logreg_sample_grad_missing_2(A, y, lam, j, x, out):
+    t = 0.0
+    for a in range(x.shape[0]):
+        t += A[j, a] * x[a]
+    c = -y[j] * sigmoid(-y[j] * t)
+    for a in range(x.shape[0]):
+        w = 1.0 + x[a] * x[a]
+        out[a] = c * A[j, a] + lam * (x[a] / (w * w))    # the mistake: d/dx x^2/(1+x^2) is 2x/(1+x^2)^2
+
+
+@kernel
+def _cut_batch_grad_same_sign(eu, ev, w, K, idx, x, out):
+    out[:] = 0.0
+    for k in range(idx.shape[0]):
+        j = idx[k]
+        a = eu[j] * K
+        b = ev[j] * K
+        for c in range(K):
+            t = x[a + c] - x[b + c]
+            g = w[j] if t > 0.0 else (-w[j] if t < 0.0 else 0.0)
+            out[a + c] += g
+            out[b + c] += g                             # the mistake: x_v's entry is -g
+    for q in range(x.shape[0]):
+        out[q] = out[q] / idx.shape[0]
+
+
+variant("broken-sgd-logistic-reg-grad-missing-2", of="sgd", mistake="logistic kernel's regulariser gradient / 2",
+        kernels={"logistic": {"sample_grad": _logreg_sample_grad_missing_2}})
+variant("broken-batch-gd-cut-grad-sign", of="batch-gd", mistake="graph-cuts kernel's sign error on x_v",
+        kernels={"graph-cuts": {"batch_grad": _cut_batch_grad_same_sign}})
+

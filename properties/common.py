@@ -1,0 +1,30 @@
+"""What the guarantees of every family compare with: bit-exact differences, reported readably."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def final_output(result, pid: int) -> np.ndarray | None:
+    """The last point process ``pid`` output in ``result``'s run (``None`` if it output nothing)."""
+    out = result.trace.outputs.get(pid)
+    return None if not out else np.asarray(out[-1])
+
+
+def bit_difference(a, b, what_a: str, what_b: str) -> str | None:
+    """``None`` if ``a`` and ``b`` are the same float64 bits, else a message showing both."""
+    if a is None or b is None:
+        return f"{what_a if a is None else what_b} produced no output"
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape == b.shape and a.tobytes() == b.tobytes():
+        return None
+    if a.shape != b.shape:
+        return f"{what_a} has shape {a.shape}, {what_b} has shape {b.shape}"
+    k = int(np.argmax(a != b)) if np.any(a != b) else 0
+    return (f"{what_a} and {what_b} differ: coordinate {k} is {float(a.flat[k])!r} vs {float(b.flat[k])!r} "
+            f"(max |difference| {float(np.max(np.abs(a - b))):.3g})")
+
+
+def nonbenign(result) -> bool:
+    """The adversary made a non-default choice where it had one."""
+    return any(c != 0 for c, k in zip(result.trace.choices, result.trace.enabled_counts) if k > 1)

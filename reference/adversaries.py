@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from .errors import InputError, ReplayDivergence
 from .params import Param, at_least, bounded_int, parse_pairs, resolve
@@ -94,6 +94,13 @@ class SeededRandom(Adversary):
         return {"name": self.name, "seed": self.seed, "crash_prob": self.crash_prob}
 
 
+def highest_priority(candidates: list[int], rank: Callable[[int], float]) -> int:
+    """PCT's choice (Burckhardt et al., ASPLOS 2010): the enabled event of highest ``rank``, ties going
+    to the canonical order (the lowest index, the oldest).  :class:`PCT` ranks by seeded priorities;
+    the agreement suites' Hypothesis adversary by drawn ones."""
+    return max(candidates, key=lambda i: (rank(i), -i))
+
+
 @dataclass
 class PCT(Adversary):
     """Probabilistic concurrency testing with ``d`` priority change points.
@@ -129,7 +136,7 @@ class PCT(Adversary):
 
     def choose(self, engine, events) -> int:
         normal = [i for i, e in enumerate(events) if not e.is_fault]
-        best = max(normal, key=lambda i: (self._priority(events[i].actor), -i))
+        best = highest_priority(normal, lambda i: self._priority(events[i].actor))
         step = engine.step_index
         if step in self._changes:
             self._prio[events[best].actor] = self.d - 1 - self._changes.index(step)

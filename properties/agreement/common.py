@@ -24,7 +24,7 @@ import re
 import numpy as np
 from hypothesis import strategies as st
 
-from ...reference.adversaries import Adversary
+from ...reference.adversaries import Adversary, highest_priority
 from ...reference.agreement.cluster_agreement import Skipped
 from ...reference.agreement.cluster_model import STREAM_INPUTS, Clusters, agreement_inputs, fault_model
 from ...reference.agreement.mdaa import Aggregated
@@ -161,7 +161,7 @@ class PriorityAdversary(Adversary):
         normal = [i for i, e in enumerate(events) if not e.is_fault]
         if not normal:
             return recover[0] if recover else 0
-        best = max(normal, key=lambda i: (self._rank(events[i]), -i))
+        best = highest_priority(normal, lambda i: self._rank(events[i]))
         if step in self.changes and events[best].kind == "step":
             self.prio[events[best].pid] = self.changes[step]
         return best

@@ -532,7 +532,7 @@ register(Guarantee(
               "the kernels' values equal an independent numpy statement of the objective and their gradients "
               "(compiled and interpreted) its central differences; the step taken is -gamma times the "
               "derivative of the function descended",
-    source="reference/problems.py definitions; seed 003 Algorithms 1-2; design notes, 'Problems'",
+    source="reference/problems/ definitions; seed 003 Algorithms 1-2; design notes, 'Problems'",
     algorithms=("sgd", "batch-gd"),
     draw=_draw_kernels,
     check=check_kernel_gradients,

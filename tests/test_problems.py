@@ -546,3 +546,29 @@ def test_registry_help_covers_every_problem():
     assert set(PROBLEM_HELP) == set(PROBLEMS) == set(SMALL)
     for name, text in PROBLEM_HELP.items():
         assert "=" in text and "\n" not in text, name
+
+
+def test_problems_are_listed_in_their_documented_order_and_a_new_module_after_them(tmp_path, monkeypatch):
+    """PROBLEMS is the registry of this package's modules, read in ``base._ORDER`` (the table's order,
+    not the modules' names), then any other module by name: one dropped in is registered by being there."""
+    from asyncproof.reference import problems
+    from asyncproof.reference.problems import base
+    from asyncproof.reference.registries import Registry
+    order = ["quadratic", "least-squares", "logistic", "sparse-svm", "kmeans", "matrix-completion", "graph-cuts"]
+    assert list(PROBLEMS) == list(PROBLEM_HELP) == [k.name for k in PROBLEMS.all()] == order
+    (tmp_path / "aaa_cubic.py").write_text(textwrap.dedent("""
+        from asyncproof.reference.problems.base import ProblemKind, register
+        register(ProblemKind(name="cubic", help="f_j = x^3", synthetic={}, build=None))
+        """))
+    monkeypatch.setattr(problems, "__path__", [*problems.__path__, str(tmp_path)])
+    fresh = Registry("problem", base._modules)
+    monkeypatch.setattr(base, "PROBLEMS", fresh)            # what register() declares into
+    try:
+        fresh.load()
+    finally:
+        sys.modules.pop("asyncproof.reference.problems.aaa_cubic", None)
+        vars(problems).pop("aaa_cubic", None)
+    modules = [m.rsplit(".", 1)[1] for m in base._modules()]
+    assert modules == ["quadratic", "least_squares", "logistic", "sparse_svm", "kmeans", "matrix_completion",
+                       "graph_cuts", "aaa_cubic", "base", "local_full_gradient"]
+    assert list(fresh) == ["cubic"] and fresh.origin("cubic") == "asyncproof.reference.problems.aaa_cubic"

@@ -1,4 +1,5 @@
-"""One registry mechanism (reference/registries.py) for algorithms, variants, guarantees, claims, experiments.
+"""One registry mechanism (reference/registries.py) for algorithms, variants, guarantees, claims, experiments,
+problems.
 
 * a module dropped into ``<package>/<family>/`` is registered without being listed anywhere;
 * the order is the families' order, then the modules' names, whichever module a process imported
@@ -82,15 +83,16 @@ def test_every_project_registry_is_one_registry():
     from asyncproof.proofs.registry import CLAIMS
     from asyncproof.properties.guarantees import GUARANTEES
     from asyncproof.properties.variants import VARIANTS
+    from asyncproof.reference.problems import PROBLEMS
     from asyncproof.reference.registry import ALGORITHMS
-    registries = [ALGORITHMS, VARIANTS, GUARANTEES, CLAIMS]
+    registries = [ALGORITHMS, VARIANTS, GUARANTEES, CLAIMS, PROBLEMS]
     try:
         from asyncproof.experiments import EXPERIMENTS
         registries.append(EXPERIMENTS)
     except ImportError:
         pass
     assert all(isinstance(r, Registry) for r in registries), [type(r).__name__ for r in registries]
-    assert [r.kind for r in registries[:4]] == ["algorithm", "variant", "property", "claim"]
+    assert [r.kind for r in registries[:5]] == ["algorithm", "variant", "property", "claim", "problem"]
     # and each lists its things in the modules' order: the algorithms family by family
     fams = [a.family.replace("-", "_") for a in ALGORITHMS.all()]
     assert fams == sorted(fams, key=FAMILIES.index)

@@ -1,4 +1,4 @@
-"""One registry mechanism for every named thing: algorithms, broken variants, guarantees, claims, experiments.
+"""One registry mechanism for every named thing: algorithms, problems, broken variants, guarantees, claims, experiments.
 
 A :class:`Registry` is a dict of one kind of thing, by name, filled by the modules that declare
 them; those modules are imported the first time the registry is read (:meth:`Registry.load`),
@@ -11,6 +11,7 @@ registered without being listed anywhere:
 registry                    walks
 ==========================  =========================================================
 algorithms                  ``reference/<family>/``
+problems                    ``reference/problems/`` (the seeds' order first, then by name)
 guarantees and variants     ``properties/every_algorithm.py``, ``properties/kernels.py``,
                             ``properties/<family>/``
 claims                      ``proofs/claims/<family>/``

@@ -191,7 +191,7 @@ def check_tight(budget: str, kappa=KAPPA) -> tuple[bool, str]:
         bad.append(f"the d = 3 configuration contracts by {float(KAPPA):.6f} > the claimed κ = {float(kappa):.6f}")
     if bad:
         return False, "; ".join(bad)
-    return True, "; ".join(parts) + f": the bound κ = √(6/7) is reached (d = 3)"
+    return True, "; ".join(parts) + ": the bound κ = √(6/7) is reached (d = 3)"
 
 
 # --------------------------------------------------------------------------------------

@@ -28,7 +28,11 @@ Hypothesis drew): the kernels' values against the oracle's values, the kernels'
 ``sample_grad``, ``grad`` and ``batch_grad`` and the oracle's own analytic gradients
 against central differences of the oracle's values; and the step the run took
 (``(x_t - x_{t+1}) / gamma``) against the central difference of the function it
-descends.  Each kernel is checked twice: as compiled by Numba, and as plain Python
+descends.  An update rule of a problem's own (sparse-svm ``rule="v03a"``, the original HOGWILD! SVM update)
+is checked at a seed-keyed point of a small instance too (:func:`check_update_at`): the kernel's
+step against the oracle's numpy statement of the rule, and that statement against the oracle's
+gradient (the rule is ``-gamma grad f_j`` to first order in gamma).
+Each kernel is checked twice: as compiled by Numba, and as plain Python
 (the kernels' module executed again with the JIT disabled), so both ways the project
 runs are covered in every process.
 
@@ -130,8 +134,14 @@ class Oracle:
                 self.Z[j, cols] = data[indptr[j]:indptr[j + 1]]
                 self.on[j, cols] = True
             used = self.on.sum(axis=0)                              # d_u: samples whose support holds u
-            lam = spec["lam"] if "lam" in spec else problem.lam
-            self.reg = np.where(used > 0, lam * self.m / np.maximum(used, 1), 0.0)
+            self.deg = used
+            self.rule = spec.get("rule", "gradient")
+            if self.rule == "v03a":                                 # mu x_u^2 / (2 d_u) per sample: v03a's shrink
+                self.rule_mu = spec["mu"]
+                self.reg = np.where(used > 0, self.rule_mu / (2.0 * np.maximum(used, 1)), 0.0)
+            else:
+                lam = spec["lam"] if "lam" in spec else problem.lam
+                self.reg = np.where(used > 0, lam * self.m / np.maximum(used, 1), 0.0)
         elif self.name == "kmeans":
             self.S, self.k = a
             self.p = self.S.shape[1]
@@ -213,6 +223,17 @@ class Oracle:
             g[j, self.eu[j] * self.K:(self.eu[j] + 1) * self.K] += s[j]
             g[j, self.ev[j] * self.K:(self.ev[j] + 1) * self.K] -= s[j]
         return g
+
+    def v03a_steps(self, x, gamma) -> np.ndarray:
+        """Row j: the original HOGWILD! (v03a) SVM update of sample j at ``x`` as the step ``w - x`` on the
+        support of ``z_j`` (0 elsewhere), ``w = (x + gamma y_j z_j [y_j z_j^T x < 1]) * (1 - gamma mu / d)``
+        (sparse-svm with ``rule="v03a"``; the issue's "if y s < 1 then w_j += x_j gamma y; then always
+        w_j *= 1 - gamma mu / deg_j")."""
+        x = np.asarray(x, dtype=np.float64)
+        active = self.y * (self.Z @ x) < 1.0
+        shrink = 1.0 - gamma * self.rule_mu / np.maximum(self.deg, 1)
+        w = (x[None, :] + np.where(active[:, None], gamma * self.y[:, None] * self.Z, 0.0)) * shrink[None, :]
+        return np.where(self.on, w - x[None, :], 0.0)
 
     def _dists(self, x):
         W = x.reshape(self.k, self.p)
@@ -441,6 +462,51 @@ def check_kernels_at(problem, oracle, x, label: str, derivs=None) -> str | None:
     return None
 
 
+def rule_kernel_modes(problem) -> list[tuple[str, object]]:
+    """``[(mode, kernel)]``: the problem's update-rule kernel as it runs it, and its interpreted twin."""
+    from numba.core import config
+    used = problem.rule_kernel
+    out = [("NUMBA_DISABLE_JIT=1" if config.DISABLE_JIT else "compiled", used)]
+    interp = interpreted_kernels()
+    if interp is not None:
+        out.append(("NUMBA_DISABLE_JIT=1", _interpreted(interp, used)))
+    return out
+
+
+def check_update_at(problem, oracle, x, gamma: float, label: str, rule_kernel=None) -> str | None:
+    """A problem's update rule (sparse-svm ``rule="v03a"``) at ``x`` with step ``gamma``: the oracle's
+    statement against its own gradient (``-g/gamma = grad f_j + gamma (mu/d_u) y_j z_j`` where the hinge
+    is active, else ``grad f_j``: the rule is ``-gamma grad f_j`` to first order), then the problem's kernel
+    (compiled and interpreted; or ``rule_kernel`` alone) against the oracle's step on every support.
+    Samples on the hinge's kink (up to rounding) are skipped: which branch rounding picks is no bug."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    want = oracle.v03a_steps(x, gamma)
+    skip = oracle.ambiguous(x)
+    ok = oracle.on & ~skip[:, None]
+    active = oracle.y * (oracle.Z @ x) < 1.0
+    extra = np.where(active[:, None], gamma * (oracle.rule_mu / np.maximum(oracle.deg, 1)) * oracle.y[:, None]
+                     * oracle.Z, 0.0)
+    scale = np.abs(x)[None, :] + np.abs(want + x[None, :])
+    gtol = 16.0 * EPS * scale / gamma + 1e-12 * (1.0 + np.abs(extra))
+    if msg := _compare(f"{problem.name}: the oracle's v03a step at {label}, gamma = {gamma!r}, "
+                       f"(-g/gamma - grad f_j - gamma (mu/d) y z [active]) [j, i] =",
+                       -want / gamma - oracle.grads(x) - extra, np.zeros_like(want), gtol, ok):
+        return msg
+    tol = 8.0 * EPS * scale + 1e-300
+    indptr = problem.arrays[0]
+    modes = [("given", rule_kernel)] if rule_kernel is not None else rule_kernel_modes(problem)
+    for mode, kern in modes:
+        got = np.zeros_like(want)
+        for j in range(problem.m):
+            out = np.empty(indptr[j + 1] - indptr[j])
+            kern(*problem.rule_arrays, j, x, float(gamma), out)
+            got[j, problem.support(j)] = out
+        if msg := _compare(f"{problem.name}: kernel rule_step ({mode}) at {label}, gamma = {gamma!r}, the step "
+                           f"g [j, i] =", got, want, tol, ok):
+            return msg + " (the oracle's v03a update)"
+    return None
+
+
 #: one small instance of every problem, its data seeded by the run's seed (see :func:`spot_problems`)
 SPOT_SPECS = {
     "quadratic": {"d": 3, "sigma": 0.5, "m": 3},
@@ -466,10 +532,33 @@ def spot_problems(seed: int) -> tuple:
     return tuple(out)
 
 
+#: one small instance of every update rule other than the gradient step, checked by :func:`check_update_at`
+SPOT_RULES = {"sparse-svm": {"m": 6, "d": 4, "rule": "v03a", "mu": 0.5}}
+
+
+@lru_cache(maxsize=64)
+def spot_rule_problems(seed: int) -> tuple:
+    """``((problem, x, gamma), ...)``: every instance of :data:`SPOT_RULES` with data seed ``seed mod 51``,
+    a point drawn as by :func:`spot_problems` (keys ``(seed, 7, k)`` after theirs) and gamma in 0.05, 0.5, 1.5."""
+    from ..reference.problems import make_problem
+    out = []
+    for k, (name, params) in enumerate(SPOT_RULES.items(), start=len(SPOT_SPECS)):
+        p = make_problem(name, seed=seed % 51, **params)
+        g = np.random.default_rng([seed, 7, k])
+        out.append((p, p.x0 + (0.1, 1.0, 4.0)[seed % 3] * g.standard_normal(p.d), (0.05, 0.5, 1.5)[seed // 3 % 3]))
+    return tuple(out)
+
+
 def check_every_kernel(seed: int) -> str | None:
-    """Every problem's kernels against the oracle at the point :func:`spot_problems` keys by ``seed``."""
+    """Every problem's kernels against the oracle at the point :func:`spot_problems` keys by ``seed``, and
+    every update rule's (:func:`spot_rule_problems`)."""
     for p, x in spot_problems(seed):
         if msg := check_kernels_at(p, Oracle(p), x, f"a point keyed by seed {seed}"):
+            return msg
+    for p, x, gamma in spot_rule_problems(seed):
+        o = Oracle(p)
+        label = f"a point keyed by seed {seed}"
+        if msg := check_kernels_at(p, o, x, label) or check_update_at(p, o, x, gamma, label):
             return msg
     return None
 

@@ -36,6 +36,7 @@ KEY_QUAD_XI = 10
 KEY_LSQ_A, KEY_LSQ_X, KEY_LSQ_NOISE = 20, 21, 22
 KEY_LOG_MASK, KEY_LOG_A, KEY_LOG_W, KEY_LOG_NOISE = 30, 31, 32, 33
 KEY_SVM_SUPPORT, KEY_SVM_DATA, KEY_SVM_W, KEY_SVM_NOISE = 40, 41, 42, 43
+KEY_BENCH_SUPPORT, KEY_BENCH_DATA, KEY_BENCH_W = 44, 45, 46
 KEY_BLOB_CENTERS, KEY_BLOB_LABELS, KEY_BLOB_NOISE = 50, 51, 52
 KEY_MC_ENTRIES, KEY_MC_L, KEY_MC_R, KEY_MC_NOISE, KEY_MC_INIT = 60, 61, 62, 63, 64
 KEY_CUT_EDGES, KEY_CUT_WEIGHTS, KEY_CUT_INIT = 70, 71, 72
@@ -116,6 +117,39 @@ def sparse_svm_data(m: int, d: int, nnz: int, seed: int):
             t += float(data[q]) * float(w[indices[q]])
         y[j] = 1.0 if t + 0.1 * float(noise[j]) >= 0.0 else -1.0
     return indptr, indices, data, y
+
+
+def hogwild_bench_data(m: int, d: int, nnz: int, seed: int):
+    """``(indptr, indices, data, y, w_star)``: the benchmark workload's data (issue 12, "Benchmarks").
+
+    Every row ``z_j`` has exactly ``nnz`` nonzeros at distinct columns, a uniformly random
+    ``nnz``-subset of ``0 .. d-1`` (Floyd's algorithm, :func:`~asyncproof.reference.kernels.floyd_rows`,
+    from ``draws[j, c]`` uniform in ``0 .. d - nnz + c``), stored sorted; the values are standard
+    normal, row by row; ``w_star`` is standard normal, and the labels are its signs without noise:
+    ``y_j = +1`` if ``z_j^T w_star >= 0`` else ``-1`` (a tie, probability 0, is +1), the dot product
+    summed in stored order.  Each quantity has its own key (``KEY_BENCH_*``) under ``STREAM_DATA``.
+    Memory: about 5 ``m nnz`` 8-byte words at its peak (the caller checks ``m nnz``).
+
+    >>> indptr, indices, data, y, w = hogwild_bench_data(m=3, d=6, nnz=2, seed=0)
+    >>> indptr.tolist(), [sorted(set(indices[2 * j:2 * j + 2].tolist())) == indices[2 * j:2 * j + 2].tolist()
+    ...                   for j in range(3)]
+    ([0, 2, 4, 6], [True, True, True])
+    """
+    if nnz > d:
+        raise InputError(f"nnz = {nnz} distinct nonzeros per sample do not fit in d = {d} features")
+    highs = np.arange(d - nnz + 1, d + 1, dtype=np.int64)         # column c draws from 0 .. d - nnz + c
+    draws = generator(seed, STREAM_DATA, KEY_BENCH_SUPPORT).integers(0, highs, size=(m, nnz), dtype=np.int64)
+    cols = np.empty((m, nnz), dtype=np.int64)
+    K.floyd_rows(draws, d, cols)
+    del draws
+    cols.sort(axis=1)
+    indices = cols.reshape(-1)
+    indptr = np.arange(0, m * nnz + 1, nnz, dtype=np.int64)
+    data = generator(seed, STREAM_DATA, KEY_BENCH_DATA).standard_normal(m * nnz)
+    w_star = generator(seed, STREAM_DATA, KEY_BENCH_W).standard_normal(d)
+    score = np.empty(m)
+    K.csr_row_dots(indptr, indices, data, w_star, score)
+    return indptr, indices, data, np.where(score >= 0.0, 1.0, -1.0), w_star
 
 
 def blobs(m: int, p: int, k: int, seed: int, spread: float = 4.0) -> np.ndarray:

@@ -32,7 +32,9 @@ treat them uniformly (``problems.Problem.arrays`` holds the data arguments)::
 
 with ``P`` in ``quad`` (quadratic), ``lsq`` (least squares), ``logreg`` (logistic
 regression with the nonconvex regulariser), ``svm`` (sparse SVM, CSR rows) and
-``kmeans``.  ``x`` and ``out`` are C-contiguous float64 arrays of length ``d``;
+``kmeans``; the sparse SVM's rule ``v03a`` adds its update,
+``svm_v03a_step_support`` (the step a HOGWILD! core writes, reference and ``fast/`` alike).
+``x`` and ``out`` are C-contiguous float64 arrays of length ``d``;
 ``j`` is an int and ``idx`` an int64 array; nothing is validated here (the
 ``Problem`` methods validate), so a kernel is safe to call from a hot loop.
 
@@ -379,6 +381,58 @@ def svm_batch_grad(indptr, indices, data, y, reg, idx, x, out):
             out[indices[q]] += g[q - indptr[j]]
     for a in range(x.shape[0]):
         out[a] = out[a] / idx.shape[0]
+
+
+@kernel
+def svm_v03a_step_support(indptr, indices, data, y, deg, mu, j, x, gamma, out):
+    """HOGWILD! v03a's SVM update of sample j at ``x`` (the Hazy project's code, Bittorf & Re 2012:
+    ``if y s < 1 then w_u += gamma y z_u``, then ``w_u *= 1 - gamma mu / deg_u`` on the support), as
+    the additive step a HOGWILD! core writes: ``out[k - indptr[j]]`` is ``w_u - x_u`` for coordinate
+    ``u = indices[k]``, ``w_u = (x_u + gamma y_j z_u [y_j z_j^T x < 1]) (1 - gamma mu / deg_u)``.
+
+    The arithmetic in the original's order: ``s = z_j^T x`` (in index order), ``wxy = s y_j``,
+    ``e = gamma y_j``, ``x_u + e z_u``, ``scalar = gamma mu``, ``1 - scalar / deg_u``.  ``deg``
+    holds the number of samples whose support contains each coordinate (int64, >= 1 on a support).
+    """
+    t = 0.0
+    for k in range(indptr[j], indptr[j + 1]):
+        t += data[k] * x[indices[k]]
+    active = t * y[j] < 1.0
+    e = gamma * y[j]
+    scalar = gamma * mu
+    for k in range(indptr[j], indptr[j + 1]):
+        u = indices[k]
+        v = x[u]
+        w = v + e * data[k] if active else v
+        w = w * (1.0 - scalar / deg[u])
+        out[k - indptr[j]] = w - v
+
+
+@kernel
+def csr_row_dots(indptr, indices, data, w, out):
+    """``out[j] <- z_j^T w`` for every CSR row ``z_j``, each summed in stored order."""
+    for j in range(indptr.shape[0] - 1):
+        s = 0.0
+        for q in range(indptr[j], indptr[j + 1]):
+            s += data[q] * w[indices[q]]
+        out[j] = s
+
+
+@kernel
+def floyd_rows(draws, d, out):
+    """Row r of ``out`` <- ``k = draws.shape[1]`` distinct integers of ``0 .. d-1``, a uniformly random
+    k-subset (in the order Floyd's algorithm inserts them), from ``draws[r, c]`` uniform in
+    ``0 .. d - k + c``: for ``t = d - k + c``, take ``draws[r, c]`` unless it is taken already, else ``t``
+    (Floyd's algorithm, Bentley & Floyd, "Programming Pearls: a sample of brilliance", CACM 1987)."""
+    m, k = draws.shape
+    for r in range(m):
+        for c in range(k):
+            v = draws[r, c]
+            for q in range(c):
+                if out[r, q] == v:
+                    v = d - k + c
+                    break
+            out[r, c] = v
 
 
 # ------------------------------------------------------------------------------------------

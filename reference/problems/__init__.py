@@ -21,7 +21,9 @@ name                      source and definition
                           synthetic stand-in with w7a's shape (the experiments ``asgrad-figure1``,
                           ``heterogeneous-compute``)
 ``"sparse-svm"``          seed 002 (002_34168ee93540180b.txt), slide "Sparse Support Vector Machines"
-                          (under "Examples of Sparse Problems"), in HOGWILD!'s per-sample form
+                          (under "Examples of Sparse Problems"), in HOGWILD!'s per-sample form;
+                          ``rule="v03a"``: the original HOGWILD! code's SVM update as HOGWILD!'s step;
+                          ``generator="hogwild-bench"``: the data of issue 12's benchmark workload
 ``"kmeans"``              seed 003 (003_64bc3d1a200f9b77.txt), Keuper & Pfreundt, "4. Performance"
                           (K-Means, Figures 1 and 8)
 ``"matrix-completion"``   seed 002, slide "Matrix Completion": ``f_j = (L_u R_v^T - M_uv)^2 +

@@ -139,6 +139,7 @@ class Problem:
     kernels: Kernels
     constrained: bool = False           # graph cuts: x must stay in a constraint set (see project)
     G: float | None = None              # a bound on ||grad f_j(x)|| for every j and x, where known
+    rule: str = "gradient"              # the step HOGWILD! writes: -gamma grad f_j, or the problem's rule_step
 
     def _setup(self, arrays: tuple, d: int, m: int, x0: np.ndarray, L: float | None,
                mu: float | None, sigma: float | None) -> None:
@@ -248,6 +249,11 @@ class Problem:
             self.kernels.sample_grad(*self.arrays, j, x, buf)
             s += K.sq_dist(buf, g)
         return float(s / self.m)
+
+    def rule_step(self, x, j, gamma) -> np.ndarray:
+        """A problem whose ``rule`` is not ``"gradient"``: the step a HOGWILD! core adds for sample ``j``
+        when it read ``x``, on the support (sparse-svm's ``rule="v03a"``)."""
+        raise InputError(f"{self.name}: rule = {self.rule!r} has no update of its own (its step is -gamma grad f_j)")
 
     # -- structure --------------------------------------------------------------------------
 

@@ -99,6 +99,12 @@ Readings and deviations (each tested in ``tests/shared_memory/test_hogwild.py``)
   is *not* lost if a later store had loaded it first and puts it back.  Counting, at each
   store, the updates that landed since its load would count an update twice when two
   stores overwrite it, and count one that a later store restored.
+* **An update rule of the problem's own** (sparse-svm ``rule="v03a"``, the original HOGWILD!
+  code's SVM update: hinge step, then ``w_u *= 1 − γμ/deg_u``): ``g`` is that update computed
+  from x̂ as an additive step, ``g_u = (x̂_u + γ y z_u [y z^T x̂ < 1])(1 − γμ/deg_u) − x̂_u``, and
+  is added like any other (``reference/problems/sparse_svm.py`` has the table and what it means
+  under races: the shrink scales the value read, not updates that landed after the read);
+  ``grad`` is still ∇f_j(x̂) of the rule's objective.
 * The gradient is a job (``start``, ``finish``, then the core receives it), so the
   timed adversary can give cores compute times; the read of sample k is complete when
   its job starts.
@@ -167,12 +173,15 @@ def sample_of(seed: int, k: int, m: int) -> int:
 
 def sample_step(problem, j: int, support: np.ndarray, xhat: np.ndarray, gamma: float):
     """``(∇f_j(x̂) on the support, the slide's g on the support)``: g = −γ ∇f_j(x̂), or for a
-    constrained problem the projected step P(x̂ − γ ∇f_j(x̂)) − x̂ (x̂ given on the support)."""
+    constrained problem the projected step P(x̂ − γ ∇f_j(x̂)) − x̂, or for a problem with an update
+    rule of its own (sparse-svm ``rule="v03a"``) its ``rule_step`` at x̂ (x̂ given on the support)."""
     x = np.zeros(problem.d)
     x[support] = xhat
     grad = problem.sample_grad(x, j)[support]
     if problem.constrained:
         return grad, problem.project_support(j, xhat - gamma * grad) - xhat
+    if problem.rule != "gradient":
+        return grad, problem.rule_step(x, j, gamma)
     return grad, -(gamma * grad)
 
 

@@ -190,6 +190,11 @@ def _print_run(res, adversary: str) -> None:
 def cmd_run(args) -> int:
     from .reference.schedule import check_output_path, run_algorithm
 
+    if args.fast:
+        return cmd_run_fast(args)
+    if args.threads is not None:
+        from .reference.errors import InputError
+        raise InputError("--threads is for --fast runs (real threads); the reference's cores are --param n=...")
     # every output path is checked before any work: a run of minutes must not end in "cannot write"
     if args.save:
         check_output_path(args.save, "--save file")
@@ -209,16 +214,73 @@ def cmd_run(args) -> int:
     try:
         prog.compiling()
         res = run_algorithm(args.algorithm, problem=_problem_arg(args), params=params, seed=args.seed,
-                            adversary=args.adversary, model=model, max_steps=args.max_events, progress=prog)
+                            adversary=args.adversary or "roundrobin", model=model, max_steps=args.max_events,
+                            progress=prog)
     finally:
         prog.done()
-    _print_run(res, args.adversary)
+    _print_run(res, args.adversary or "roundrobin")
     print(f"digest {res.trace.digest}")
     if args.save:
         print(f"saved schedule to {res.schedule.save(args.save)}")
     if args.plot:
         from .plots import run_figure
         print(f"saved plot to {run_figure(res, args.plot)}")
+    return EXIT_OK
+
+
+def cmd_run_fast(args) -> int:
+    """``run ALG --fast``: the algorithm on real threads (``asyncproof.fast``); ``--save`` writes the
+    reference schedule its recorder rebuilt, after checking that it reproduces the fast run."""
+    from .fast.run import FastRunError, fast_algorithms, run_fast
+    from .reference.errors import InputError
+    from .reference.schedule import check_output_path
+
+    fast = fast_algorithms()
+    if args.algorithm not in fast:
+        raise InputError(f"--fast runs {', '.join(sorted(fast))}; not {args.algorithm!r}")
+    for flag, given in (("--adversary", args.adversary), ("--model", args.model), ("--plot", args.plot),
+                        ("--max-events", args.max_events)):
+        if given is not None:
+            raise InputError(f"{flag} is not for --fast runs: the operating system interleaves the threads")
+    if args.save:
+        if args.algorithm != "hogwild-lock":
+            raise InputError(f"--save: {args.algorithm} --fast cannot be replayed bit for bit (its lock-free reads "
+                             f"and writes are recorded as ticket intervals, not one memory order); "
+                             f"hogwild-lock --fast can")
+        check_output_path(args.save, "--save file")
+    params = _kv(args.param, "parameter")
+    if args.iterations is not None:
+        if "T" in params:
+            raise InputError("give the iterations once: --iterations or --param T=..., not both")
+        params["T"] = str(args.iterations)
+    from .reference.registry import resolve_params
+    resolved = resolve_params(args.algorithm, params)
+    threads = args.threads if args.threads is not None else resolved["n"]
+    if threads < 1:
+        raise InputError(f"--threads must be at least 1, got {threads}")
+    try:
+        run = run_fast(args.algorithm, problem=_problem_arg(args), params=params, seed=args.seed,
+                       threads=threads, record=True, timeout=args.timeout)
+    except FastRunError as e:
+        print(f"asyncproof run: {e}", file=sys.stderr)
+        return EXIT_VIOLATION
+    prob = run.problem
+    print(f"{run.algorithm} --fast on {prob.spec()['name']} (d = {prob.d}, m = {prob.m}), {threads} threads, "
+          f"seed {run.seed}")
+    st = run.stats
+    print(f"  {'iterations':<14} T = {st['samples']} samples, {st['updates']} coordinate updates")
+    print(f"  {'loss':<14} {prob.value(run.x):.6g}")
+    print(f"  {'lost updates':<14} {st['lost_updates']}")
+    print(f"  {'updates/s':<14} {st['updates_per_s']:.3g} (wall clock, this machine, this load)")
+    if args.save:
+        rebuilt = run.rebuild()
+        if not rebuilt.same_x:
+            print("asyncproof run: the rebuilt schedule does not reproduce the fast run's final model; not saved",
+                  file=sys.stderr)
+            return EXIT_VIOLATION
+        print(f"digest {rebuilt.result.trace.digest}")
+        print(f"saved schedule to {rebuilt.schedule.save(args.save)} (the reference replays it to the fast run's "
+              f"final model, bit for bit)")
     return EXIT_OK
 
 
@@ -411,7 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("algorithm", metavar="ALG", help="algorithm name (see 'asyncproof list')")
     s.add_argument("--problem", metavar="P", help="problem name (default: the algorithm's)")
     s.add_argument("--problem-param", metavar="K=V", action="append", help="problem parameter (repeatable)")
-    s.add_argument("--adversary", metavar="A", default="roundrobin",
+    s.add_argument("--adversary", metavar="A",
                    help="adversary, e.g. roundrobin, random:seed=3, pct:d=3, delay:tau=4, "
                         "timed:model=exp,c=1,lam=0.5 (default: roundrobin)")
     s.add_argument("--seed", metavar="S", type=int, default=0, help="seed of every random draw (default 0)")
@@ -426,6 +488,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="model constraints, e.g. f=1,majority=true,tau=3,fairness=10")
     s.add_argument("--save", metavar="FILE", help="write the schedule (JSON v1) to FILE (atomically)")
     s.add_argument("--plot", metavar="FILE.png", help="draw the space-time diagram and loss curve")
+    s.add_argument("--fast", action="store_true",
+                   help="run on real threads (hogwild-atomic, hogwild-racy, hogwild-lock), recording what happened; "
+                        "with --save (hogwild-lock) the recorded schedule, which 'asyncproof replay' reproduces")
+    s.add_argument("--threads", metavar="N", type=int, help="--fast: number of threads (default: the parameter n)")
+    s.add_argument("--timeout", metavar="S", type=float, default=600.0,
+                   help="--fast: stop the run with an error after S seconds (default 600)")
     s.set_defaults(fn=cmd_run)
 
     s = sub.add_parser("replay", help="replay saved schedules step by step",

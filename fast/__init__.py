@@ -1,6 +1,7 @@
 """Fast implementations on real cores (Numba ``nogil`` kernels driven by threads).
 
-Not built yet: the foundation issue provides the shared kernels
-(:mod:`asyncproof.reference.kernels`) and the schedule format the fast runs will
-record; the threaded drivers come with the algorithm issues.
+:func:`asyncproof.fast.run.run_fast` runs an algorithm on threads; :mod:`asyncproof.fast.recorder`
+records what really happened and rebuilds the reference schedule where the recorded orders
+determine the run; :mod:`asyncproof.fast.atomics` holds the CPU atomics the kernels use.  So far:
+HOGWILD! in its three modes (:mod:`asyncproof.fast.shared_memory.hogwild`); ``docs/fast.md``.
 """

@@ -1,0 +1,147 @@
+"""CPU atomics for ``@njit(nogil=True)`` kernels, as Numba intrinsics emitting LLVM atomics.
+
+Numba has no CPU atomics, so each operation here is a :func:`numba.extending.intrinsic` that
+emits one LLVM instruction on the address of ``a[i]`` (a C-contiguous 1-D array):
+
+=======================  =====================================  ==========================================
+function                 LLVM                                   used for
+=======================  =====================================  ==========================================
+``fetch_add_f64``        ``atomicrmw fadd seq_cst``             HOGWILD! atomic mode: x_v += g_v (a
+                                                                ``lock cmpxchg`` loop on x86)
+``fetch_add_i64``        ``atomicrmw add seq_cst``              the global ticket counter, the sample
+                                                                counter k
+``cas_i64``              ``cmpxchg seq_cst seq_cst``            spinlocks (0 free, 1 held)
+``load_i64`` /           ``load atomic acquire`` /              reading a lock, the stop flag
+``store_i64``            ``store atomic release``               releasing a lock
+``load_f64_relaxed`` /   ``load atomic monotonic`` /            the racy mode's plain load and store, and
+``store_f64_relaxed``    ``store atomic monotonic``             every read of x̂: a relaxed access compiles
+                                                                to a plain ``mov`` on x86, but LLVM may not
+                                                                keep the cell in a register across a loop,
+                                                                so what the hardware does is what happens
+=======================  =====================================  ==========================================
+
+Each returns the value the cell held before (the RMWs) or the value read.  No bounds are
+checked: callers index inside the array.  The seq_cst RMWs are also full fences on x86, which
+is what makes a ticket drawn before and after an access bracket that access (``recorder``).
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+
+def _ptr(context, builder, arrty, arr, idx):
+    ary = context.make_array(arrty)(context, builder, arr)
+    return cgutils.get_item_pointer(context, builder, arrty, ary, [idx], wraparound=False)
+
+
+def _check(arr, dtype):
+    return isinstance(arr, types.Array) and arr.ndim == 1 and arr.dtype == dtype
+
+
+@intrinsic
+def fetch_add_f64(typingctx, arr, idx, val):
+    """``old = a[i]; a[i] = old + v`` as one atomic step (seq_cst); returns ``old``."""
+    if not (_check(arr, types.float64) and isinstance(idx, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        a, i, v = args
+        i = context.cast(builder, i, sig.args[1], types.intp)
+        v = context.cast(builder, v, sig.args[2], types.float64)
+        return builder.atomic_rmw("fadd", _ptr(context, builder, sig.args[0], a, i), v, "seq_cst")
+    return types.float64(arr, idx, types.float64), codegen
+
+
+@intrinsic
+def fetch_add_i64(typingctx, arr, idx, val):
+    """``old = a[i]; a[i] = old + v`` as one atomic step (seq_cst); returns ``old``."""
+    if not (_check(arr, types.int64) and isinstance(idx, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        a, i, v = args
+        i = context.cast(builder, i, sig.args[1], types.intp)
+        v = context.cast(builder, v, sig.args[2], types.int64)
+        return builder.atomic_rmw("add", _ptr(context, builder, sig.args[0], a, i), v, "seq_cst")
+    return types.int64(arr, idx, types.int64), codegen
+
+
+@intrinsic
+def cas_i64(typingctx, arr, idx, expected, new):
+    """If ``a[i] == expected`` then ``a[i] = new``, atomically (seq_cst); returns whether it swapped."""
+    if not (_check(arr, types.int64) and isinstance(idx, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        a, i, e, n = args
+        i = context.cast(builder, i, sig.args[1], types.intp)
+        e = context.cast(builder, e, sig.args[2], types.int64)
+        n = context.cast(builder, n, sig.args[3], types.int64)
+        pair = builder.cmpxchg(_ptr(context, builder, sig.args[0], a, i), e, n, "seq_cst", "seq_cst")
+        return builder.extract_value(pair, 1)
+    return types.boolean(arr, idx, types.int64, types.int64), codegen
+
+
+def _atomic_load(builder, ptr, ty, ordering):
+    # llvmlite's load_atomic needs the alignment: a float64/int64 array element is 8-aligned
+    return builder.load_atomic(ptr, ordering, 8)
+
+
+@intrinsic
+def load_i64(typingctx, arr, idx):
+    """``a[i]`` read with acquire ordering."""
+    if not (_check(arr, types.int64) and isinstance(idx, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        a, i = args
+        i = context.cast(builder, i, sig.args[1], types.intp)
+        return _atomic_load(builder, _ptr(context, builder, sig.args[0], a, i), ir.IntType(64), "acquire")
+    return types.int64(arr, idx), codegen
+
+
+@intrinsic
+def store_i64(typingctx, arr, idx, val):
+    """``a[i] = v`` with release ordering (a lock's release)."""
+    if not (_check(arr, types.int64) and isinstance(idx, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        a, i, v = args
+        i = context.cast(builder, i, sig.args[1], types.intp)
+        v = context.cast(builder, v, sig.args[2], types.int64)
+        builder.store_atomic(v, _ptr(context, builder, sig.args[0], a, i), "release", 8)
+        return context.get_dummy_value()
+    return types.none(arr, idx, types.int64), codegen
+
+
+@intrinsic
+def load_f64_relaxed(typingctx, arr, idx):
+    """``a[i]``, one relaxed (monotonic) load: a plain load the compiler must really issue."""
+    if not (_check(arr, types.float64) and isinstance(idx, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        a, i = args
+        i = context.cast(builder, i, sig.args[1], types.intp)
+        return _atomic_load(builder, _ptr(context, builder, sig.args[0], a, i), ir.DoubleType(), "monotonic")
+    return types.float64(arr, idx), codegen
+
+
+@intrinsic
+def store_f64_relaxed(typingctx, arr, idx, val):
+    """``a[i] = v``, one relaxed (monotonic) store: a plain store the compiler must really issue."""
+    if not (_check(arr, types.float64) and isinstance(idx, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        a, i, v = args
+        i = context.cast(builder, i, sig.args[1], types.intp)
+        v = context.cast(builder, v, sig.args[2], types.float64)
+        builder.store_atomic(v, _ptr(context, builder, sig.args[0], a, i), "monotonic", 8)
+        return context.get_dummy_value()
+    return types.none(arr, idx, types.float64), codegen

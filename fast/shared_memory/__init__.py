@@ -1,0 +1,1 @@
+"""Fast shared-memory algorithms: real threads over one shared array (HOGWILD!)."""

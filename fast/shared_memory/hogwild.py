@@ -1,0 +1,526 @@
+"""HOGWILD! on real threads: racy, atomic and locked writes, recorded (Niu, Recht, Ré & Wright 2011).
+
+The reference (:mod:`asyncproof.reference.shared_memory.hogwild`) is the specification; this is
+the same loop run by ``threads`` long-lived Python threads, each calling one compiled ``nogil``
+kernel (:data:`work`) that processes samples until the run is done or its record buffer
+is full.  Kernels are compiled and warmed in the main thread before any worker starts; there
+is no ``prange``: the operating system interleaves the threads.
+
+=========================================  =================================================
+reference step (``Steps``)                 here, in the kernel
+=========================================  =================================================
+``sample``: s_k = ``sample_of(seed, k, m)`` k from the sample counter (an atomic fetch-add), s_k
+                                           = ``js[k]``, drawn before the run by the
+                                           reference's keyed draw restated compiled
+                                           (:func:`asyncproof.fast.rng.draws`)
+``lock`` (lock mode)                       :func:`spin_lock` on each coordinate of the support,
+                                           in increasing order (a CAS spinlock per coordinate)
+``read``: x̂_k[v] = x[v]                    one relaxed atomic load per coordinate (a plain
+                                           ``mov``, really issued)
+``gradient``: g = −γ ∇f_{s_k}(x̂_k)         the problem's support-gradient kernel from
+                                           :mod:`asyncproof.reference.kernels` (the math
+                                           exists once), then ``-(γ * grad)`` as the reference
+``write``: x_v ← x_v + g_v                 ``atomic``: :func:`~asyncproof.fast.atomics.fetch_add_f64`;
+                                           ``racy``: one relaxed load and one relaxed store (what
+                                           the C++ original's ``w[j] += ...`` compiles to);
+                                           ``lock``: load and store under the lock, all locks
+                                           released after the last write (two-phase)
+=========================================  =================================================
+
+**Which thread takes which sample: the keyed draw, or slices of one data order.**  The issue
+asks for both, and they answer different questions, so both exist (``assignment``):
+
+* ``"keyed"`` (default): k comes from one global atomic counter, so the k-th sample started is
+  sample k wherever it runs, and s_k is the reference's ``sample_of(seed, k, m)``.  A replay by
+  the reference draws the same s_k for the same k, which is what makes a recorded lock-mode run
+  replayable bit for bit, and what the perturbed-iterate view (k = the k-th sampling) reads.
+* ``"slices"``: the C++ original's rule: one data order (a permutation π of the m samples keyed by
+  ``(seed, STREAM_SPLIT, 0)``), repeated each epoch; in every epoch thread p processes the p-th
+  contiguous slice of π, and the samples are numbered k = epoch·m + position.  No counter is
+  shared, so it is the benchmark's rule against the original; it draws other samples than the
+  reference, so its runs have no reference schedule (``FastRun.why_not_replayable`` says so).
+
+**Recording** (:mod:`asyncproof.fast.recorder`): per sample a ``SAMPLE`` row (k, v = s_k, t0 =
+ticket at its start, t1 = ticket after its last write or unlock); atomic and racy modes bracket
+every access with the ticket before and after it (``READ`` value x̂_k[v]; ``ADD`` value = what
+the fetch-add returned, aux = g_v; racy: ``LOAD`` value loaded, ``STORE`` value loaded, aux =
+g_v, so the store wrote value + aux); the lock mode draws one ticket per coordinate while holding
+its lock (``READ`` and ``WRITE`` rows of (k, v) carry it as t0 = t1): the order of those tickets on
+v is the order in which samples held v's lock.  With ``record=False`` no ticket is drawn and no
+row written: the same kernel, the same arithmetic (the recorder only reads values the run
+computes anyway).
+
+**Robustness**: every sample starts by reading the stop flag, and a spinning lock reads it every
+4096 failed attempts; a worker that raises, or computes a non-finite update, sets it, and the
+run raises :class:`~asyncproof.fast.run.FastRunError` naming the worker and the iteration k; the
+main thread sets it at the timeout.  Threads are daemons, so even a kernel that ignored the flag
+could not keep the process alive.
+
+Deviations from the reference: the bounded-overlap rule τ is not enforced (real threads
+overlap as the machine makes them; ``tau`` must be left unset), and only problems with a
+support-gradient kernel run fast (:data:`SUPPORT_GRAD`: sparse SVM).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from functools import partial
+
+import numpy as np
+from numba import njit
+
+from asyncproof.reference import kernels as K
+from asyncproof.reference.baselines._common import start_point
+from asyncproof.reference.errors import InputError
+from asyncproof.reference.rng import STREAM_SPLIT, generator
+from asyncproof.reference.registry import resolve_params
+from asyncproof.reference.schedule import run_algorithm
+from asyncproof.reference.shared_memory.conflict import supports_of
+
+from ..atomics import (cas_i64, fetch_add_f64, fetch_add_i64, load_f64_relaxed, load_i64, store_f64_relaxed,
+                       store_i64)
+from ..recorder import Guide, Recorder, pattern_classifier
+from ..rng import draws
+from ..run import FastRun, FastRunError, Rebuilt
+
+ATOMIC, RACY, LOCK = 0, 1, 2
+MODE_CODES = {"atomic": ATOMIC, "racy": RACY, "lock": LOCK}
+SAMPLE, READ, ADD, LOAD, STORE, WRITE = 0, 1, 2, 3, 4, 5
+OP_NAMES = {SAMPLE: "sample", READ: "read", ADD: "add", LOAD: "load", STORE: "store", WRITE: "write"}
+UPDATE_OPS = (ADD, STORE, WRITE)            # the rows whose value is what an update was applied to
+DONE, FULL, STOPPED, NONFINITE = 0, 1, 2, 3
+ASSIGNMENTS = ("keyed", "slices")
+ROWS_PER_COORD = 3                          # racy: read, load, store (the most of any mode)
+
+#: problem name -> its support-gradient kernel ``(*problem.arrays, j, x, out)``, ``out`` in the
+#: order of ``problem.support(j)``
+SUPPORT_GRAD = {"sparse-svm": K.svm_sample_grad_support}
+
+
+def _kernel(fn):
+    return njit(cache=True, nogil=True)(fn)
+
+
+@_kernel
+def spin_lock(locks, v, stop):
+    """Take coordinate v's lock (CAS 0 -> 1); False if the run was stopped while waiting."""
+    n = 0
+    while not cas_i64(locks, v, 0, 1):
+        n += 1
+        if (n & 4095) == 0 and load_i64(stop, 0) != 0:
+            return False
+    return True
+
+
+@_kernel
+def unlock(locks, v):
+    store_i64(locks, v, 0)
+
+
+@_kernel
+def atomic_add(x, v, g):
+    """x_v ← x_v + g_v in one atomic step; returns what x_v held before."""
+    return fetch_add_f64(x, v, g)
+
+
+@_kernel
+def _row(ilog, flog, r, op, k, v, t0, t1, value, aux):
+    ilog[r, 0] = op
+    ilog[r, 1] = k
+    ilog[r, 2] = v
+    ilog[r, 3] = t0
+    ilog[r, 4] = t1
+    flog[r, 0] = value
+    flog[r, 1] = aux
+
+
+@_kernel
+def _release(locks, sup_idx, a, upto):
+    for q in range(upto):
+        unlock(locks, sup_idx[a + q])
+
+
+#: the kernel's steps, looked up by name in its globals (:func:`with_steps` replaces one)
+take_lock = spin_lock
+add = atomic_add
+grad_support = K.svm_sample_grad_support
+
+
+def _work(mode, x, arrays, sup_ptr, sup_idx, js, counters, cidx, own, T, gamma, locks, stop, ticket,
+         ilog, flog, record, smax, xloc, gbuf, tk, state):
+    rows = 0
+    done = 0
+    need = 1 + 3 * smax
+    while True:
+        if load_i64(stop, 0) != 0:
+            state[0] = rows
+            state[1] = done
+            return STOPPED
+        if record and rows + need > ilog.shape[0]:
+            state[0] = rows
+            state[1] = done
+            return FULL
+        pos = fetch_add_i64(counters, cidx, 1)
+        if own.shape[0] > 0:
+            if pos >= own.shape[0]:
+                break
+            k = own[pos]
+        else:
+            if pos >= T:
+                break
+            k = pos
+        state[2] = k
+        j = js[k]
+        a = sup_ptr[j]
+        s = sup_ptr[j + 1] - a
+        t = -1
+        if record:
+            t = fetch_add_i64(ticket, 0, 1)
+        t_start = t
+        if mode == LOCK:
+            for q in range(s):
+                if not take_lock(locks, sup_idx[a + q], stop):
+                    _release(locks, sup_idx, a, q)
+                    state[0] = rows
+                    state[1] = done
+                    return STOPPED
+                if record:
+                    tk[q] = fetch_add_i64(ticket, 0, 1)     # while holding the lock: its order
+        for q in range(s):
+            v = sup_idx[a + q]
+            xv = load_f64_relaxed(x, v)
+            xloc[v] = xv
+            if record:
+                if mode == LOCK:
+                    _row(ilog, flog, rows, READ, k, v, tk[q], tk[q], xv, 0.0)
+                else:
+                    t1 = fetch_add_i64(ticket, 0, 1)
+                    _row(ilog, flog, rows, READ, k, v, t, t1, xv, 0.0)
+                    t = t1
+                rows += 1
+        grad_support(*arrays, j, xloc, gbuf)
+        for q in range(s):
+            v = sup_idx[a + q]
+            g = -(gamma * gbuf[q])
+            if not (abs(g) < math.inf):
+                if mode == LOCK:
+                    _release(locks, sup_idx, a, s)
+                state[0] = rows
+                state[1] = done
+                state[3] = v
+                return NONFINITE
+            if mode == ATOMIC:
+                old = add(x, v, g)
+                if record:
+                    t1 = fetch_add_i64(ticket, 0, 1)
+                    _row(ilog, flog, rows, ADD, k, v, t, t1, old, g)
+                    t = t1
+                    rows += 1
+            elif mode == RACY:
+                old = load_f64_relaxed(x, v)
+                if record:
+                    t1 = fetch_add_i64(ticket, 0, 1)
+                    _row(ilog, flog, rows, LOAD, k, v, t, t1, old, 0.0)
+                    t = t1
+                    rows += 1
+                store_f64_relaxed(x, v, old + g)
+                if record:
+                    t1 = fetch_add_i64(ticket, 0, 1)
+                    _row(ilog, flog, rows, STORE, k, v, t, t1, old, g)
+                    t = t1
+                    rows += 1
+            else:
+                old = load_f64_relaxed(x, v)
+                store_f64_relaxed(x, v, old + g)
+                if record:
+                    _row(ilog, flog, rows, WRITE, k, v, tk[q], tk[q], old, g)
+                    rows += 1
+            if not (abs(old + g) < math.inf):
+                if mode == LOCK:
+                    _release(locks, sup_idx, a, s)
+                state[0] = rows
+                state[1] = done
+                state[3] = v
+                return NONFINITE
+        if mode == LOCK:
+            _release(locks, sup_idx, a, s)
+        if record:
+            _row(ilog, flog, rows, SAMPLE, k, j, t_start, fetch_add_i64(ticket, 0, 1), 0.0, 0.0)
+            rows += 1
+        done += 1
+    state[0] = rows
+    state[1] = done
+    return DONE
+
+#: the worker loop of every mode, compiled once and cached on disk
+work = _kernel(_work)
+
+
+def with_steps(**replace):
+    """The worker kernel with named steps replaced (``take_lock``, ``add``, ``grad_support``): the
+    same source compiled against other globals, not cached (a test's planted bug, or another
+    problem's gradient)."""
+    unknown = sorted(set(replace) - {"take_lock", "add", "grad_support"})
+    if unknown:
+        raise InputError(f"the HOGWILD! worker kernel has no step {unknown[0]!r}")
+    import types
+    fn = types.FunctionType(_work.__code__, {**_work.__globals__, **replace}, "work_with_steps")
+    return njit(nogil=True)(fn)
+
+
+def worker_kernel(problem_name: str):
+    """The worker kernel for a problem: the cached one for sparse SVM, else one compiled with its
+    support-gradient kernel."""
+    if SUPPORT_GRAD[problem_name] is grad_support:
+        return work
+    return with_steps(grad_support=SUPPORT_GRAD[problem_name])
+
+
+# --------------------------------------------------------------------------------------------
+# the run
+
+
+def _supports(problem, mode: str):
+    sups = supports_of(problem)
+    ptr = np.zeros(len(sups) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(s) for s in sups])
+    idx = np.concatenate(sups).astype(np.int64) if sups else np.zeros(0, np.int64)
+    if mode == "lock" and any(np.any(np.diff(s) <= 0) for s in sups):
+        raise InputError("hogwild-lock --fast takes locks in support order, so supports must be increasing")
+    return ptr, idx, max((len(s) for s in sups), default=0)
+
+
+def assignment_of(assignment: str, seed: int, T: int, m: int, threads: int):
+    """``(js, owns)``: s_k for k = 0 .. T-1, and each thread's own k's (empty arrays: all draw from
+    the shared counter)."""
+    if assignment == "keyed":
+        return draws(seed, np.arange(T), m), [np.zeros(0, np.int64) for _ in range(threads)]
+    perm = generator(seed, STREAM_SPLIT, 0).permutation(m).astype(np.int64)
+    ks = np.arange(T, dtype=np.int64)
+    js = perm[ks % m]
+    bounds = np.array([p * m // threads for p in range(threads + 1)])
+    owner = np.searchsorted(bounds, ks % m, side="right") - 1
+    return js, [ks[owner == p] for p in range(threads)]
+
+
+def _prepare(name: str, problem, params: dict, seed: int):
+    """The reference's resolution of algorithm, parameters and problem, without its memory estimate
+    (that counts the reference engine's events and records, which a fast run does not keep)."""
+    from asyncproof.reference.registry import get_algorithm
+    from asyncproof.reference.schedule import _problem_from
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    alg = get_algorithm(name)
+    p = resolve_params(alg, dict(params))
+    prob = _problem_from(problem if problem is not None else {"name": alg.default_problem})
+    if alg.check is not None:
+        alg.check(prob, p)
+    return alg, p, prob
+
+
+def run_hogwild(mode: str, problem=None, params: dict | None = None, seed: int = 0, threads: int = 2,
+                record: bool = True, timeout: float = 60.0, assignment: str = "keyed", capacity: int = 1 << 16,
+                kernel=None) -> FastRun:
+    """HOGWILD! ``mode`` on ``threads`` threads (see the module docstring).  ``kernel`` replaces the
+    worker kernel (a test's planted bug); ``capacity``: rows per thread buffer."""
+    name = f"hogwild-{mode}"
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 256:
+        raise InputError(f"threads must be an integer in 1 .. 256, got {threads!r}")
+    if assignment not in ASSIGNMENTS:
+        raise InputError(f"assignment must be one of {', '.join(ASSIGNMENTS)}, got {assignment!r}")
+    if not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    params = dict(params or {})
+    given_n = params.pop("n", None)
+    params["n"] = threads
+    alg, p, prob = _prepare(name, problem, params, seed)
+    if given_n is not None and resolve_params(name, {"n": given_n})["n"] != threads:
+        raise InputError(f"{name} --fast: the cores are the threads; n = {given_n} but threads = {threads}")
+    if p["tau"] is not None:
+        raise InputError(f"{name} --fast does not enforce the bounded overlap tau: leave it unset")
+    if prob.name not in SUPPORT_GRAD:
+        raise InputError(f"{name} --fast runs the problem(s) {', '.join(SUPPORT_GRAD)}, not {prob.name!r}")
+    if prob.constrained:
+        raise InputError(f"{name} --fast has no projected step for the constrained problem {prob.name!r}")
+    T, gamma = p["T"], float(p["gamma"])
+    x0 = np.array(start_point(prob, p), dtype=np.float64)
+    sup_ptr, sup_idx, smax = _supports(prob, mode)
+    js, owns = assignment_of(assignment, seed, T, prob.m, threads)
+    counters = np.zeros(max(threads, 1), dtype=np.int64)
+    cidx = [p_ if assignment == "slices" else 0 for p_ in range(threads)]
+    rec = Recorder(threads, max(capacity, 1 + ROWS_PER_COORD * smax), OP_NAMES, enabled=record)
+    x = x0.copy()
+    locks = np.zeros(prob.d, dtype=np.int64)
+    stop = np.zeros(1, dtype=np.int64)
+    arrays = tuple(prob.arrays)
+    kern = kernel if kernel is not None else worker_kernel(prob.name)
+    code = MODE_CODES[mode]
+    scratch = [(np.zeros(prob.d), np.zeros(max(smax, 1)), np.zeros(max(smax, 1), np.int64), np.zeros(4, np.int64))
+               for _ in range(threads)]
+
+    def call(p_, lg):
+        xloc, gbuf, tk, state = scratch[p_]
+        return kern(code, x, arrays, sup_ptr, sup_idx, js, counters, cidx[p_], owns[p_], T, gamma, locks, stop,
+                    rec.ticket, lg.ilog, lg.flog, record, smax, xloc, gbuf, tk, state)
+
+    # compile (or load from the cache) and warm in the main thread: a run of zero samples
+    if hasattr(kern, "py_func"):          # a compiled kernel (a test may pass a plain function)
+        warm_state = np.zeros(4, np.int64)
+        kern(code, x0.copy(), arrays, sup_ptr, sup_idx, js, np.full(1, T, np.int64), 0, np.zeros(0, np.int64), T,
+             gamma, locks, stop, np.zeros(1, np.int64), rec.logs[0].ilog, rec.logs[0].flog, record, smax,
+             scratch[0][0], scratch[0][1], scratch[0][2], warm_state)
+    failures: list = []
+    # the threads start their kernels together: a thread started first would otherwise finish a short
+    # run alone, and nothing would run concurrently
+    start = threading.Barrier(threads)
+
+    def worker(p_):
+        lg = rec.logs[p_]
+        state = scratch[p_][3]
+        try:
+            start.wait(timeout)
+            while True:
+                code = call(p_, lg)
+                if record:
+                    lg.flush(int(state[0]))
+                if code == FULL:
+                    continue
+                if code == NONFINITE:
+                    failures.append((p_, int(state[2]), f"non-finite update of x[{int(state[3])}]"))
+                    stop[0] = 1
+                break
+        except BaseException as e:           # the run must end, whatever the worker did
+            failures.append((p_, int(state[2]), f"raised {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"))
+            stop[0] = 1
+
+    pool = [threading.Thread(target=worker, args=(p_,), name=f"{name}-worker-{p_}", daemon=True)
+            for p_ in range(threads)]
+    t0 = time.perf_counter()
+    for th in pool:
+        th.start()
+    deadline = t0 + timeout
+    for th in pool:
+        th.join(max(0.0, deadline - time.perf_counter()))
+    seconds = time.perf_counter() - t0
+    if any(th.is_alive() for th in pool):
+        stop[0] = 1
+        for th in pool:
+            th.join(5.0)
+        stuck = [th.name for th in pool if th.is_alive()]
+        raise FastRunError(f"{name} --fast: timed out after {timeout:g} s with {int(min(counters.sum(), T))} of {T} "
+                           f"samples started" + (f"; {', '.join(stuck)} did not stop" if stuck else ""))
+    if failures:
+        p_, k, what = min(failures, key=lambda f: (f[1] < 0, f[1]))
+        raise FastRunError(f"{name} --fast: worker {p_} {what} at iteration k = {k}")
+    log = rec.log() if record else None
+    sizes = np.diff(sup_ptr)[js]
+    updates = int(sizes.sum())
+    stats = {"samples": T, "updates": updates, "threads": threads, "seconds": seconds,
+             "updates_per_s": updates / seconds if seconds > 0 else math.inf,
+             "lost_updates": len(lost_updates(log, x0, x)["lost"]) if record else None}
+    run = FastRun(algorithm=name, problem=prob, params=p, seed=seed, threads=threads, assignment=assignment,
+                  x0=x0, x=x, log=log, stats=stats, op_names=OP_NAMES)
+    if mode != "lock":
+        run.why_not_replayable = (f"{name} --fast cannot be replayed bit for bit: its lock-free reads and writes are "
+                                  f"recorded as ticket intervals, not as one memory order (hogwild-lock can)")
+    elif not record:
+        run.why_not_replayable = f"{name} --fast ran without its recorder: nothing to replay"
+    elif assignment != "keyed":
+        run.why_not_replayable = (f"{name} --fast with the slices assignment draws other samples than the "
+                                  f"reference's keyed s_k: nothing to replay")
+    else:
+        run._rebuild = rebuild_lock_run
+    return run
+
+
+# --------------------------------------------------------------------------------------------
+# reading a fast run
+
+
+def rows_of(log, op) -> np.ndarray:
+    return log[log["op"] == op]
+
+
+def lock_orders(log) -> dict:
+    """The recorded orders of a lock-mode run: ``"sample"`` -> the thread that drew k, for k = 0,
+    1, ...; ``("lock", v)`` -> the samples k in the order they held v's lock."""
+    samples = np.sort(rows_of(log, SAMPLE), order="k")
+    orders = {"sample": [int(t) for t in samples["thread"]]}
+    reads = rows_of(log, READ)
+    reads = reads[np.lexsort((reads["t0"], reads["v"]))]
+    for v in np.unique(reads["v"]):
+        orders[("lock", int(v))] = [int(k) for k in reads["k"][reads["v"] == v]]
+    return orders
+
+
+LOCK_EVENTS = pattern_classifier([
+    (r"p(\d+) receive sample \[0 msgs\]", lambda m: ("sample", int(m.group(1)))),
+    (r"p\d+ receive lock x\[(\d+)\] k=(\d+) \[0 msgs\]", lambda m: (("lock", int(m.group(1))), int(m.group(2)))),
+])
+
+
+def rebuild_lock_run(run: FastRun, algorithm=None) -> Rebuilt:
+    """Run the reference ``hogwild-lock`` (or ``algorithm``) through the recorded orders of a fast
+    lock-mode run: each k is sampled by the thread that drew it, each coordinate's lock is taken
+    by the samples in the recorded order.  Under those orders every read and write of the
+    reference is determined, so its final model must be the fast run's, bit for bit."""
+    guide = Guide(lock_orders(run.log), LOCK_EVENTS, open_after=frozenset({"sample"}))
+    res = run_algorithm(algorithm or run.algorithm, problem=run.problem, params=run.params, seed=run.seed,
+                        adversary=guide)
+    left = guide.leftover()
+    if left:
+        raise InputError(f"the recorded orders were not all used: {sorted(left.items(), key=str)[:3]}")
+    outs = [o for out in res.trace.outputs.values() for o in out]
+    same = bool(outs) and np.asarray(outs[-1]).tobytes() == run.x.tobytes()
+    return Rebuilt(res, same)
+
+
+def lost_updates(log, x0: np.ndarray, x: np.ndarray) -> dict:
+    """Per cell, the updates the memory still holds and those it lost, from the recorded values.
+
+    Every update row says what value it was applied to (``value``) and what it added (``aux``);
+    it left the cell holding ``value + aux``.  Walking back from the cell's final value, the
+    update that left that value is found, then the one that left the value it was applied to,
+    and so on down to x_0: that chain is the cell's surviving updates in the order they took
+    effect (for an atomic add, the cell's modification order), and every other update of the
+    cell was overwritten: lost (a racy store puts back its load plus its own update).  Where
+    several updates left the same value (a zero update, or values that coincide exactly), the
+    one with the latest ticket interval is taken: the count is exact when no two states of a
+    cell coincide.  Returns ``{"chains": {v: [row indices, in effect order]}, "lost": [(k, v)],
+    "unexplained": [v]}`` (a cell whose final value no chain from x_0 explains)."""
+    chains, lost, unexplained = {}, [], []
+    if log is None or log.size == 0:
+        return {"chains": chains, "lost": lost, "unexplained": unexplained}
+    upd = np.flatnonzero(np.isin(log["op"], UPDATE_OPS))
+    by_cell: dict = {}
+    for i in upd:
+        by_cell.setdefault(int(log["v"][i]), []).append(int(i))
+    for v, rows in by_cell.items():
+        left: dict = {}
+        for i in rows:
+            new = np.float64(log["value"][i]) + np.float64(log["aux"][i])
+            left.setdefault(new.tobytes(), []).append(i)
+        for cands in left.values():
+            cands.sort(key=lambda i: (log["t1"][i], log["t0"][i]))
+        cur = np.float64(x[v])
+        chain: list = []
+        used: set = set()
+        while True:
+            cands = [i for i in left.get(cur.tobytes(), []) if i not in used]
+            if not cands:
+                break
+            i = cands[-1]
+            used.add(i)
+            chain.append(i)
+            cur = np.float64(log["value"][i])
+        if cur.tobytes() != np.float64(x0[v]).tobytes():
+            unexplained.append(v)
+        chain.reverse()
+        chains[v] = chain
+        lost.extend((int(log["k"][i]), v) for i in rows if i not in used)
+    return {"chains": chains, "lost": sorted(lost), "unexplained": sorted(unexplained)}
+
+
+FAST = {f"hogwild-{mode}": partial(run_hogwild, mode) for mode in MODE_CODES}

@@ -1,0 +1,344 @@
+"""Fast HOGWILD! on real threads against the reference (docs/fast.md, "What the differential tests compare").
+
+* lock mode: the recorded orders, run through the reference, give the fast run's final model bit for
+  bit, and the reference's x̂_k and g_k of every sample are the ones the fast run recorded; the
+  schedule replays as reproduced;
+* atomic mode: the final model is x_0 plus the logged deltas within the rounding bound of the number
+  of additions, each cell's adds form one chain from x_0 to its final value, and every logged read is
+  explained by the perturbed-iterate identity (``explained_reads`` states exactly what is checked);
+* racy mode reports the lost updates it measured (atomic and lock modes lose none), and the measure is
+  exact on a log where a lost update was planted;
+* each check catches a planted bug: an atomic mode whose write is a racy load and store, a lock mode
+  whose lock is dropped as soon as it is taken.
+
+The checks restate what they check from the recorded rows; none calls the code under test for its
+reference value.  Runs are small (T <= 3000): the whole folder takes seconds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from numba import njit
+
+from asyncproof.fast.atomics import load_f64_relaxed, store_f64_relaxed
+from asyncproof.fast.run import FastRunError, run_fast
+from asyncproof.fast.shared_memory import hogwild as H
+from asyncproof.reference.rng import draw_batch
+from asyncproof.reference.schedule import replay
+from asyncproof.reference.shared_memory.hogwild import Sample, serial_sgd
+
+SMALL = {"name": "sparse-svm", "params": {"m": 40, "d": 20, "nnz": 3}}
+#: six coordinates: every pair of samples likely shares one, so threads collide often
+CROWDED = {"name": "sparse-svm", "params": {"m": 40, "d": 6, "nnz": 3}}
+#: every sample reads and writes six of eight coordinates: a long window between a read and its write
+DENSE = {"name": "sparse-svm", "params": {"m": 40, "d": 8, "nnz": 6}}
+THREADS = (1, 2, 4)                     # 4: more threads than this machine class's 2 cores
+SEEDS = (0, 1, 2)
+U = 2.0 ** -53
+
+
+def bits(a) -> bytes:
+    return np.asarray(a, dtype=np.float64).tobytes()
+
+
+# --------------------------------------------------------------------------------------------
+# the keyed draw
+
+
+@pytest.mark.parametrize("seed,m", [(0, 40), (3, 1), (2 ** 33 + 5, 1000), (1, 2 ** 31 + 3), (9, 2 ** 32 - 1)])
+def test_fast_keyed_draw_is_the_references(seed, m):
+    from asyncproof.fast.rng import draws
+    ks = np.arange(200)
+    assert draws(seed, ks, m).tolist() == [int(draw_batch(seed, int(k), m, 1)[0]) for k in ks]
+
+
+# --------------------------------------------------------------------------------------------
+# (a) lock mode: the recorded schedule, replayed by the reference
+
+
+def lock_violations(run) -> list[str]:
+    """What differs between a fast lock-mode run and the reference run through its recorded orders."""
+    from asyncproof.reference.errors import InputError
+    try:
+        rb = run.rebuild()
+    except InputError as e:
+        return [str(e)]
+    out = []
+    if not rb.same_x:
+        out.append("final model differs from the reference's")
+    ref = {r.k: r for r in rb.result.trace.records(Sample)}
+    for op, field in ((H.READ, "xhat"), (H.WRITE, "g")):
+        rows = run.log[run.log["op"] == op]
+        for r in rows:
+            s = ref[int(r["k"])]
+            q = s.support.index(int(r["v"]))
+            got = r["value"] if op == H.READ else r["aux"]
+            if bits(got) != bits(getattr(s, field)[q]):
+                out.append(f"sample {int(r['k'])} x[{int(r['v'])}]: {field} {got!r} vs the reference's "
+                           f"{getattr(s, field)[q]!r}")
+                break
+    return out
+
+
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lock_mode_replays_bit_for_bit(threads, seed):
+    run = run_fast("hogwild-lock", SMALL, {"T": 200}, seed=seed, threads=threads)
+    assert lock_violations(run) == []
+    rep = replay(run.schedule)
+    assert rep.reproduced and rep.digest == run.rebuild().result.trace.digest
+    out = [o for outs in rep.trace.outputs.values() for o in outs][-1]
+    assert bits(out) == bits(run.x)
+
+
+@njit(nogil=True)
+def stall(x, v, n):
+    """An injected stall (a slow core): n memory reads, which the compiler must issue."""
+    s = 0.0
+    for _ in range(n):
+        s += load_f64_relaxed(x, v)
+    return s
+
+
+@njit(nogil=True)
+def dropped_lock(locks, v, stop):
+    """The planted bug: the lock is released as soon as it is taken, so it protects nothing; a stall
+    after it makes the window in which another sample can interleave wide even on a loaded machine."""
+    ok = H.spin_lock(locks, v, stop)
+    H.unlock(locks, v)
+    stall(np.zeros(1), 0, 20000)
+    return ok
+
+
+def test_lock_check_catches_a_lock_that_protects_nothing():
+    kernel = H.with_steps(take_lock=dropped_lock)
+    caught = []
+    for seed in range(12):
+        run = run_fast("hogwild-lock", DENSE, {"T": 500}, seed=seed, threads=2, kernel=kernel)
+        caught += lock_violations(run)
+        if caught:
+            break
+    assert caught, "twelve runs with a dropped lock all replayed: the check (or the planted bug) is vacuous"
+
+
+# --------------------------------------------------------------------------------------------
+# (b) atomic mode: x = x_0 + Σ deltas within rounding; every read explained
+
+
+def add_chains(run):
+    """Per cell, its adds ``(value, aux, t0, t1)`` in the order they took effect, rebuilt from the
+    recorded values: the add applied to x_0, then the add applied to the value that one left, ...
+    ``None`` for a cell whose adds do not form one such chain ending at its final value."""
+    adds = run.log[run.log["op"] == H.ADD]
+    chains = {}
+    for v in np.unique(adds["v"]).tolist():
+        rows = adds[adds["v"] == v]
+        rows = rows[np.lexsort((rows["t1"], rows["t0"]))]
+        applied_to: dict = {}                       # the value an add was applied to -> those adds
+        for r in zip(rows["value"].tolist(), rows["aux"].tolist(), rows["t0"].tolist(), rows["t1"].tolist()):
+            applied_to.setdefault(bits(r[0]), []).append(r)
+        for q in applied_to.values():
+            q.reverse()                             # pop() takes the earliest
+        state, chain = np.float64(run.x0[v]), []
+        while applied_to.get(bits(state)):
+            r = applied_to[bits(state)].pop()
+            chain.append(r)
+            state = np.float64(r[0]) + np.float64(r[1])
+        complete = not any(applied_to.values()) and bits(state) == bits(run.x[v])
+        chains[v] = chain if complete else None
+    return chains
+
+
+def atomic_violations(run) -> list[str]:
+    """The three checks of an atomic-mode run:
+
+    1. per coordinate v with n adds g_1..g_n: |x[v] − (x_0[v] + Σ g_i)| <= γ_{n+1} (|x_0[v]| + Σ|g_i|),
+       γ_n = n u / (1 − n u), u = 2^-53 (n roundings of a sum, plus the rounding of math.fsum's exact sum);
+    2. the adds of each cell form one chain (each applied to the value the previous one left, from x_0
+       to x[v]): no add was lost or applied to a stale value;
+    3. the perturbed-iterate identity, per read: a read of x[v] by sample k with ticket interval (r0, r1)
+       returned the state s_i = x_0[v] + g_1 + ... + g_i (summed in the chain's order, rounded as the
+       adds rounded) for some prefix such that every add of the prefix began before the read ended
+       (t0 < r1) and every add after it ended after the read began (t1 > r0)."""
+    out, log = [], run.log
+    adds = log[log["op"] == H.ADD]
+    for v in range(run.x.size):
+        g = adds["aux"][adds["v"] == v]
+        exact = math.fsum([float(run.x0[v]), *g.tolist()])
+        n = g.size + 1
+        bound = n * U / (1 - n * U) * (abs(run.x0[v]) + float(np.abs(g).sum()))
+        if abs(run.x[v] - exact) > bound:
+            out.append(f"x[{v}] = {run.x[v]!r} is not x_0 + Σ deltas = {exact!r} within {bound:.3g}")
+    chains = add_chains(run)
+    out += [f"the adds of x[{v}] do not form one chain from x_0 to x[{v}]" for v, c in chains.items() if c is None]
+    cells = {}
+    for v, chain in chains.items():
+        if chain is None:
+            continue
+        states = [np.float64(run.x0[v])] + [np.float64(r[0]) + np.float64(r[1]) for r in chain]
+        at: dict = {}
+        for i, st in enumerate(states):
+            at.setdefault(bits(st), []).append(i)
+        began = np.maximum.accumulate([-math.inf] + [r[2] for r in chain])        # max t0 of the prefix
+        ended = np.minimum.accumulate(([r[3] for r in chain] + [math.inf])[::-1])[::-1]   # min t1 after it
+        cells[v] = (at, began, ended)
+    reads = log[log["op"] == H.READ]
+    for k, v, value, r0, r1 in zip(reads["k"].tolist(), reads["v"].tolist(), reads["value"].tolist(),
+                                   reads["t0"].tolist(), reads["t1"].tolist()):
+        if v not in cells and chains.get(v, ()) is None:
+            continue
+        at, began, ended = cells.get(v, ({bits(run.x0[v]): [0]}, [-math.inf], [math.inf]))
+        if not any(began[i] < r1 and ended[i] > r0 for i in at.get(bits(value), [])):
+            out.append(f"the read of x[{v}] by sample {k} (value {value!r}) is no state of the cell "
+                       f"that could have been current during its interval ({r0}, {r1})")
+            break
+    return out
+
+
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_atomic_mode_is_x0_plus_the_deltas_and_every_read_is_explained(threads, seed):
+    run = run_fast("hogwild-atomic", CROWDED, {"T": 2000}, seed=seed, threads=threads)
+    assert atomic_violations(run) == []
+    assert run.stats["lost_updates"] == 0
+
+
+@njit(nogil=True)
+def racy_add(x, v, g):
+    """The planted bug: the atomic mode's write as a plain load and store (with a stall between them,
+    so that the race shows up on a loaded machine too)."""
+    old = load_f64_relaxed(x, v)
+    stall(x, v, 5000)
+    store_f64_relaxed(x, v, old + g)
+    return old
+
+
+def test_atomic_check_catches_a_racy_write():
+    kernel = H.with_steps(add=racy_add)
+    caught = []
+    for seed in range(12):
+        run = run_fast("hogwild-atomic", CROWDED, {"T": 3000}, seed=seed, threads=2, kernel=kernel)
+        caught += atomic_violations(run)
+        if caught:
+            break
+    assert caught, "twelve runs with a racy write in atomic mode passed: the check (or the planted bug) is vacuous"
+
+
+def test_a_read_outside_its_interval_is_not_explained():
+    run = run_fast("hogwild-atomic", CROWDED, {"T": 300}, seed=4, threads=2)
+    assert atomic_violations(run) == []
+    log = run.log.copy()
+    reads = np.flatnonzero(log["op"] == H.READ)
+    late = reads[-1]                       # the last read: claim it happened at the very start
+    log["t0"][late], log["t1"][late] = -3, -2
+    v = int(log["v"][late])
+    if bits(log["value"][late]) == bits(run.x0[v]):
+        pytest.skip("the last read saw x_0: moving it earlier explains it just as well")
+    run.log = log
+    assert any("no state of the cell" in m for m in atomic_violations(run))
+
+
+# --------------------------------------------------------------------------------------------
+# (c) lost updates: measured in the racy mode, none in the others
+
+
+def test_racy_mode_reports_lost_updates_and_the_others_lose_none():
+    for mode in ("atomic", "lock"):
+        assert [run_fast(f"hogwild-{mode}", CROWDED, {"T": 3000}, seed=s, threads=t).stats["lost_updates"]
+                for s in (0, 1) for t in (2, 4)] == [0] * 4
+    racy = []
+    for seed in range(12):            # the hard case: real threads on a crowded memory lose some update
+        racy.append(run_fast("hogwild-racy", CROWDED, {"T": 20000}, seed=seed, threads=2).stats["lost_updates"])
+        if racy[-1]:
+            break
+    assert all(isinstance(n, int) and n >= 0 for n in racy)
+    assert racy[-1] > 0, f"twelve racy runs lost nothing: {racy}"
+
+
+def test_racy_final_values_are_explained_by_the_surviving_updates():
+    run = run_fast("hogwild-racy", CROWDED, {"T": 3000}, seed=2, threads=2)
+    found = H.lost_updates(run.log, run.x0, run.x)
+    assert found["unexplained"] == [] and len(found["lost"]) == run.stats["lost_updates"]
+    stores = run.log[run.log["op"] == H.STORE]
+    assert sum(len(c) for c in found["chains"].values()) + len(found["lost"]) == stores.size
+
+
+def test_lost_update_measure_finds_a_planted_lost_update():
+    run = run_fast("hogwild-lock", CROWDED, {"T": 50}, seed=1, threads=1)
+    log, x = run.log.copy(), run.x.copy()
+    assert H.lost_updates(log, run.x0, x)["lost"] == []
+    writes = np.flatnonzero(log["op"] == H.WRITE)
+    v = int(np.bincount(log["v"][writes]).argmax())
+    mine = writes[log["v"][writes] == v]
+    a, b = mine[-2], mine[-1]              # b loads what a loaded, stores after a: a's update is lost
+    log["value"][b] = log["value"][a]
+    x[v] = np.float64(log["value"][b]) + np.float64(log["aux"][b])
+    assert H.lost_updates(log, run.x0, x)["lost"] == [(int(log["k"][a]), v)]
+
+
+# --------------------------------------------------------------------------------------------
+# the recorder changes nothing; slices; robustness
+
+
+@pytest.mark.parametrize("mode", ["lock", "atomic", "racy"])
+def test_recorder_does_not_change_the_result_and_one_thread_is_serial_sgd(mode):
+    # one thread: the run is deterministic, so recorded and unrecorded runs must agree bit for bit,
+    # and both are serial SGD on s_0, s_1, ... (the reference's serial_sgd)
+    on = run_fast(f"hogwild-{mode}", SMALL, {"T": 500}, seed=3, threads=1, record=True)
+    off = run_fast(f"hogwild-{mode}", SMALL, {"T": 500}, seed=3, threads=1, record=False)
+    js = [int(draw_batch(3, k, on.problem.m, 1)[0]) for k in range(500)]
+    assert bits(on.x) == bits(off.x) == bits(serial_sgd(on.problem, js, on.x0, on.params["gamma"]))
+    assert off.log is None and off.stats["lost_updates"] is None
+
+
+def test_small_buffers_flush_and_lose_no_row():
+    run = run_fast("hogwild-atomic", SMALL, {"T": 400}, seed=0, threads=2, capacity=16)
+    samples = run.log[run.log["op"] == H.SAMPLE]
+    assert sorted(samples["k"].tolist()) == list(range(400))
+    assert (run.log["op"] == H.ADD).sum() == run.stats["updates"]
+
+
+def test_slices_take_one_data_order_and_are_not_replayable():
+    run = run_fast("hogwild-lock", SMALL, {"T": 100}, seed=0, threads=2, assignment="slices")
+    samples = run.log[run.log["op"] == H.SAMPLE]
+    assert sorted(samples["k"].tolist()) == list(range(100))
+    m = run.problem.m
+    for r in samples:                      # thread p's samples lie in the p-th half of one permutation
+        assert (int(r["k"]) % m) * 2 // m == int(r["thread"])
+    assert sorted(set(samples["v"][samples["k"] < m].tolist())) == list(range(m))
+    assert run.schedule is None and "slices" in run.why_not_replayable
+
+
+def test_a_worker_that_raises_stops_the_run_naming_worker_and_iteration():
+    def boom(*args):
+        H.work(*args)                      # some samples done, then the worker's loop raises
+        raise ValueError("planted")
+    with pytest.raises(FastRunError, match=r"worker \d raised ValueError: planted at iteration k = \d+"):
+        run_fast("hogwild-atomic", SMALL, {"T": 100}, seed=0, threads=2, kernel=boom)
+
+
+def test_a_non_finite_update_stops_the_run():
+    x0 = [1e308] * 20
+    with pytest.raises(FastRunError, match=r"worker \d non-finite update of x\[\d+\] at iteration k = \d+"):
+        run_fast("hogwild-atomic", SMALL, {"T": 100, "gamma": 1e3, "x0": x0}, seed=0, threads=2)
+
+
+@njit(nogil=True)
+def never_free(locks, v, stop):
+    """A lock nobody ever releases: the run can only end by its timeout."""
+    locks[v] = 1
+    return H.spin_lock(locks, v, stop)
+
+
+def test_a_run_that_cannot_finish_times_out_cleanly():
+    kernel = H.with_steps(take_lock=never_free)
+    with pytest.raises(FastRunError, match=r"timed out after 0.5 s"):
+        run_fast("hogwild-lock", SMALL, {"T": 100}, seed=0, threads=2, kernel=kernel, timeout=0.5)
+
+
+def test_oversubscribed_lock_mode_completes():
+    run = run_fast("hogwild-lock", CROWDED, {"T": 2000}, seed=0, threads=8)
+    assert run.stats["lost_updates"] == 0 and (run.log["op"] == H.SAMPLE).sum() == 2000

@@ -344,6 +344,8 @@ def run_hogwild(mode: str, problem=None, params: dict | None = None, seed: int =
         raise InputError(f"{name} --fast runs the problem(s) {', '.join(SUPPORT_GRAD)}, not {prob.name!r}")
     if prob.constrained:
         raise InputError(f"{name} --fast has no projected step for the constrained problem {prob.name!r}")
+    if getattr(prob, "rule", "gradient") != "gradient":       # the fast kernel steps along -γ∇f_j only, so far
+        raise InputError(f"{name} --fast runs the gradient rule only, not rule={prob.rule!r} (the reference runs it)")
     T, gamma = p["T"], float(p["gamma"])
     x0 = np.array(start_point(prob, p), dtype=np.float64)
     sup_ptr, sup_idx, smax = _supports(prob, mode)

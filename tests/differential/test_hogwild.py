@@ -342,3 +342,10 @@ def test_a_run_that_cannot_finish_times_out_cleanly():
 def test_oversubscribed_lock_mode_completes():
     run = run_fast("hogwild-lock", CROWDED, {"T": 2000}, seed=0, threads=8)
     assert run.stats["lost_updates"] == 0 and (run.log["op"] == H.SAMPLE).sum() == 2000
+
+
+def test_a_rule_the_fast_kernel_does_not_run_is_refused_not_run_differently():
+    from asyncproof.reference.errors import InputError
+    spec = {"name": "sparse-svm", "params": {"generator": "hogwild-bench", "m": 40, "d": 20, "nnz": 3, "rule": "v03a"}}
+    with pytest.raises(InputError, match="gradient rule only, not rule='v03a'"):
+        run_fast("hogwild-atomic", spec, {"T": 10}, seed=0, threads=1)

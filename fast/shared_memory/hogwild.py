@@ -81,7 +81,7 @@ from asyncproof.reference.shared_memory.conflict import supports_of
 
 from ..atomics import (cas_i64, fetch_add_f64, fetch_add_i64, load_f64_relaxed, load_i64, store_f64_relaxed,
                        store_i64)
-from ..recorder import Guide, Recorder, pattern_classifier
+from ..recorder import LOG_DTYPE, Guide, Recorder, pattern_classifier
 from ..rng import draws
 from ..run import FastRun, FastRunError, Rebuilt
 
@@ -320,6 +320,19 @@ def _prepare(name: str, problem, params: dict, seed: int):
     return alg, p, prob
 
 
+def _check_log_memory(name: str, T: int, accesses: int) -> None:
+    """Refuse, in one line, a recorded run whose log would not fit: at most one ``SAMPLE`` row per
+    sample and :data:`ROWS_PER_COORD` rows per coordinate access, each held about three times at the
+    end (the threads' chunks, their concatenation, the run's)."""
+    from asyncproof.reference.registry import bytes_text, memory_limit
+    need = 3 * (T + ROWS_PER_COORD * accesses) * LOG_DTYPE.itemsize
+    limit = memory_limit()
+    if need > limit:
+        raise InputError(f"{name} --fast: recording this run would need about {bytes_text(need)} "
+                         f"({T:,} samples, {accesses:,} coordinate accesses, up to {ROWS_PER_COORD} rows of "
+                         f"{LOG_DTYPE.itemsize} B each), more than the {bytes_text(limit)} limit; lower T")
+
+
 def run_hogwild(mode: str, problem=None, params: dict | None = None, seed: int = 0, threads: int = 2,
                 record: bool = True, timeout: float = 60.0, assignment: str = "keyed", capacity: int = 1 << 16,
                 kernel=None) -> FastRun:
@@ -350,6 +363,8 @@ def run_hogwild(mode: str, problem=None, params: dict | None = None, seed: int =
     x0 = np.array(start_point(prob, p), dtype=np.float64)
     sup_ptr, sup_idx, smax = _supports(prob, mode)
     js, owns = assignment_of(assignment, seed, T, prob.m, threads)
+    if record:
+        _check_log_memory(name, T, int(np.diff(sup_ptr)[js].sum()))
     counters = np.zeros(max(threads, 1), dtype=np.int64)
     cidx = [p_ if assignment == "slices" else 0 for p_ in range(threads)]
     rec = Recorder(threads, max(capacity, 1 + ROWS_PER_COORD * smax), OP_NAMES, enabled=record)

@@ -349,3 +349,16 @@ def test_a_rule_the_fast_kernel_does_not_run_is_refused_not_run_differently():
     spec = {"name": "sparse-svm", "params": {"generator": "hogwild-bench", "m": 40, "d": 20, "nnz": 3, "rule": "v03a"}}
     with pytest.raises(InputError, match="gradient rule only, not rule='v03a'"):
         run_fast("hogwild-atomic", spec, {"T": 10}, seed=0, threads=1)
+
+
+def test_a_recorded_run_whose_log_would_not_fit_is_refused_before_it_starts(monkeypatch):
+    """The log grows with every access; a long recorded run must be refused in one line, not
+    run out of memory in a worker thread."""
+    import asyncproof.reference.registry as R
+    from asyncproof.reference.errors import InputError
+    monkeypatch.setattr(R, "memory_limit", lambda: 100_000)
+    spec = {"name": "sparse-svm", "params": {"m": 40, "d": 20}}
+    with pytest.raises(InputError, match=r"recording this run would need about .* more than the .* limit; lower T"):
+        run_fast("hogwild-atomic", spec, {"T": 2000}, seed=0, threads=2)
+    run = run_fast("hogwild-atomic", spec, {"T": 2000}, seed=0, threads=2, record=False)   # unrecorded: no log
+    assert run.x.shape == (20,)

@@ -260,8 +260,8 @@ work = _kernel(_work)
 
 def with_steps(**replace):
     """The worker kernel with named steps replaced (``take_lock``, ``add``, ``grad_support``): the
-    same source compiled against other globals, not cached (a test's planted bug, or another
-    problem's gradient)."""
+    same source compiled against other globals, not cached (a step of yours, a broken variant's, or
+    another problem's gradient)."""
     unknown = sorted(set(replace) - {"take_lock", "add", "grad_support"})
     if unknown:
         raise InputError(f"the HOGWILD! worker kernel has no step {unknown[0]!r}")
@@ -335,9 +335,11 @@ def _check_log_memory(name: str, T: int, accesses: int) -> None:
 
 def run_hogwild(mode: str, problem=None, params: dict | None = None, seed: int = 0, threads: int = 2,
                 record: bool = True, timeout: float = 60.0, assignment: str = "keyed", capacity: int = 1 << 16,
-                kernel=None) -> FastRun:
-    """HOGWILD! ``mode`` on ``threads`` threads (see the module docstring).  ``kernel`` replaces the
-    worker kernel (a test's planted bug); ``capacity``: rows per thread buffer."""
+                steps: dict | None = None) -> FastRun:
+    """HOGWILD! ``mode`` on ``threads`` threads (see the module docstring).  ``steps`` replaces named
+    steps of the worker kernel (``take_lock``, ``add``, ``grad_support``: :func:`with_steps`), as an
+    algorithm's steps are replaced in the reference (your own step, or a broken variant's);
+    ``capacity``: rows per thread buffer."""
     name = f"hogwild-{mode}"
     if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 256:
         raise InputError(f"threads must be an integer in 1 .. 256, got {threads!r}")
@@ -372,7 +374,7 @@ def run_hogwild(mode: str, problem=None, params: dict | None = None, seed: int =
     locks = np.zeros(prob.d, dtype=np.int64)
     stop = np.zeros(1, dtype=np.int64)
     arrays = tuple(prob.arrays)
-    kern = kernel if kernel is not None else worker_kernel(prob.name)
+    kern = with_steps(**{"grad_support": SUPPORT_GRAD[prob.name], **steps}) if steps else worker_kernel(prob.name)
     code = MODE_CODES[mode]
     scratch = [(np.zeros(prob.d), np.zeros(max(smax, 1)), np.zeros(max(smax, 1), np.int64), np.zeros(4, np.int64))
                for _ in range(threads)]

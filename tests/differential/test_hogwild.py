@@ -114,10 +114,10 @@ def dropped_lock(locks, v, stop):
 
 
 def test_lock_check_catches_a_lock_that_protects_nothing():
-    kernel = H.with_steps(take_lock=dropped_lock)
+    steps = {"take_lock": dropped_lock}
     caught = []
     for seed in range(12):
-        run = run_fast("hogwild-lock", DENSE, {"T": 500}, seed=seed, threads=2, kernel=kernel)
+        run = run_fast("hogwild-lock", DENSE, {"T": 500}, seed=seed, threads=2, steps=steps)
         caught += lock_violations(run)
         if caught:
             break
@@ -217,10 +217,10 @@ def racy_add(x, v, g):
 
 
 def test_atomic_check_catches_a_racy_write():
-    kernel = H.with_steps(add=racy_add)
+    steps = {"add": racy_add}
     caught = []
     for seed in range(12):
-        run = run_fast("hogwild-atomic", CROWDED, {"T": 3000}, seed=seed, threads=2, kernel=kernel)
+        run = run_fast("hogwild-atomic", CROWDED, {"T": 3000}, seed=seed, threads=2, steps=steps)
         caught += atomic_violations(run)
         if caught:
             break
@@ -312,12 +312,15 @@ def test_slices_take_one_data_order_and_are_not_replayable():
     assert run.schedule is None and "slices" in run.why_not_replayable
 
 
+@njit(nogil=True)
+def boom(*args):
+    """A gradient step that raises inside the compiled worker loop."""
+    raise ValueError("planted")
+
+
 def test_a_worker_that_raises_stops_the_run_naming_worker_and_iteration():
-    def boom(*args):
-        H.work(*args)                      # some samples done, then the worker's loop raises
-        raise ValueError("planted")
     with pytest.raises(FastRunError, match=r"worker \d raised ValueError: planted at iteration k = \d+"):
-        run_fast("hogwild-atomic", SMALL, {"T": 100}, seed=0, threads=2, kernel=boom)
+        run_fast("hogwild-atomic", SMALL, {"T": 100}, seed=0, threads=2, steps={"grad_support": boom})
 
 
 def test_a_non_finite_update_stops_the_run():
@@ -334,9 +337,9 @@ def never_free(locks, v, stop):
 
 
 def test_a_run_that_cannot_finish_times_out_cleanly():
-    kernel = H.with_steps(take_lock=never_free)
+    steps = {"take_lock": never_free}
     with pytest.raises(FastRunError, match=r"timed out after 0.5 s"):
-        run_fast("hogwild-lock", SMALL, {"T": 100}, seed=0, threads=2, kernel=kernel, timeout=0.5)
+        run_fast("hogwild-lock", SMALL, {"T": 100}, seed=0, threads=2, steps=steps, timeout=0.5)
 
 
 def test_oversubscribed_lock_mode_completes():

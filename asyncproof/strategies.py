@@ -334,7 +334,7 @@ def check_validity(inputs, outputs=None, *, box: bool = False) -> str | None:
         if y.shape != (X.shape[1],):
             return f"{who}'s output has {y.size} coordinates, the inputs {X.shape[1]}"
         if box:
-            slack = agreement_common._slack(scale)
+            slack = agreement_common.rounding_slack(scale)
             out = [c for c in range(y.size) if not lo[c] - slack <= y[c] <= hi[c] + slack]
             if out:
                 c = out[0]
@@ -373,7 +373,7 @@ def check_contraction(inputs, outputs=None, *, q: float | None = None) -> str | 
         return bad
     ys = [y for _, y in points]
     din, dout = diameter(X), (diameter(np.array(ys)) if ys else 0.0)
-    if dout ** 2 > q * din ** 2 + agreement_common._slack(din ** 2):
+    if dout ** 2 > q * din ** 2 + agreement_common.rounding_slack(din ** 2):
         return (f"the outputs are not q-contracted: max||y_i − y_j||² = {dout ** 2:.6g} > q × max||x_i − x_j||² = "
                 f"{q:.6g} × {din ** 2:.6g}")
     return None

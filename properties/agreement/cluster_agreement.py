@@ -33,7 +33,7 @@ from ...reference.agreement.mdaa import Aggregated
 from ...reference.agreement.midextremes import diameter
 from ...reference.kernels import sq_dist
 from ..variants import variant
-from .common import _is_mdaa, _register, _skipped, _slack
+from .common import _is_mdaa, _register, _skipped, rounding_slack
 from .mdaa import _mdaa_rounds, _overall
 from .midextremes import _midextremes_steps
 
@@ -48,7 +48,7 @@ def _cluster_rounds(result) -> str | None:
         if not nxt:
             continue
         before, after = diameter(vals), diameter(nxt)
-        if after > KAPPA_CLUSTER * before + _slack(before):
+        if after > KAPPA_CLUSTER * before + rounding_slack(before):
             where = f"cluster {c}" + (f" in MDAA round {inst}" if inst else "")
             return (f"{where}: the values of round {k + 1} have diameter {after:.6g} > √(6/7) × {before:.6g} "
                     f"(round {k}): factor {after / before if before else math.inf:.4f} > κ = {KAPPA_CLUSTER:.4f}")

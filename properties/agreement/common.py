@@ -349,7 +349,9 @@ def _deliveries(trace) -> dict[tuple[int, int, int], int]:
     return out
 
 
-def _slack(scale: float) -> float:
+def rounding_slack(scale: float) -> float:
+    """What float rounding may add to a squared diameter of this scale (public: asyncproof.strategies'
+    checkers use the guarantees' own tolerance, not one of their own)."""
     return ROUND_SLACK * (1.0 + scale)
 
 

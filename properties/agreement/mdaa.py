@@ -32,7 +32,7 @@ from ...reference.agreement.cluster_model import Clusters
 from ...reference.agreement.mdaa import Aggregated, cluster_precision, kappa_round, resolve
 from ...reference.agreement.midextremes import diameter
 from ..variants import variant
-from .common import _clusters, _deliveries, _draw, _inputs, _is_mdaa, _outputs, _register, _slack
+from .common import _clusters, _deliveries, _draw, _inputs, _is_mdaa, _outputs, _register, rounding_slack
 
 
 # --- MDAA's rounds and its q ----------------------------------------------------------------------
@@ -49,7 +49,7 @@ def _mdaa_rounds(result) -> str | None:
     for r in sorted(Y):
         if r + 1 in Y:
             before, after = diameter(Y[r]), diameter(Y[r + 1])
-            if after > kappa * before + _slack(before):
+            if after > kappa * before + rounding_slack(before):
                 return (f"MDAA round {r}: the y's of round {r + 1} have diameter {after:.6g} > κ(ε) × {before:.6g}: "
                         f"factor {after / before if before else math.inf:.4f} > κ(ε) = {kappa:.6f} (K = {K})")
     return None
@@ -76,7 +76,7 @@ def _overall(result) -> str | None:
     for g in groups:
         ys = [outs[p] for p in g if p in outs]
         din, dout = diameter(X[g]), diameter(ys) if ys else 0.0
-        if dout ** 2 > q * din ** 2 + _slack(din ** 2):
+        if dout ** 2 > q * din ** 2 + rounding_slack(din ** 2):
             who = "the outputs" + (f" of cluster {clusters.cluster_of(g[0])}" if len(groups) > 1 else "")
             return (f"{who} are not q-contracted: max||y_i − y_j||² = {dout ** 2:.6g} > q × max||x_i − x_j||² = "
                     f"{q:.6g} × {din ** 2:.6g}")

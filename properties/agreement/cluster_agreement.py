@@ -33,9 +33,9 @@ from ...reference.agreement.mdaa import Aggregated
 from ...reference.agreement.midextremes import diameter
 from ...reference.kernels import sq_dist
 from ..variants import variant
-from .common import _is_mdaa, _register, _skipped, rounding_slack
-from .mdaa import _mdaa_rounds, _overall
-from .midextremes import _midextremes_steps
+from .common import is_mdaa, register_guarantee, skipped_any, rounding_slack
+from .mdaa import check_mdaa_rounds, check_overall
+from .midextremes import check_midextremes_steps
 
 
 def _cluster_rounds(result) -> str | None:
@@ -56,27 +56,27 @@ def _cluster_rounds(result) -> str | None:
 
 
 def check_contraction(result) -> str | None:
-    msg = _midextremes_steps(result) or _cluster_rounds(result)
+    msg = check_midextremes_steps(result) or _cluster_rounds(result)
     if msg is None and "K" in result.params:
-        msg = _mdaa_rounds(result)
-    return msg or _overall(result)
+        msg = check_mdaa_rounds(result)
+    return msg or check_overall(result)
 
 
 def _views_differed(result) -> bool:
     """A process skipped, or two processes computed the same round from different views (in a
     cluster, or across clusters)."""
-    if _skipped(result):
+    if skipped_any(result):
         return True
     seen: dict = {}
     for w in result.trace.records(Written):
         if w.view is not None:
             seen.setdefault((w.inst, w.c, w.round), set()).add(tuple(w.view))
-    for a in result.trace.records(Aggregated) if _is_mdaa(result) else ():
+    for a in result.trace.records(Aggregated) if is_mdaa(result) else ():
         seen.setdefault(("mdaa", a.r), set()).add(tuple(a.senders))
     return any(len(v) >= 2 for v in seen.values())
 
 
-_register(
+register_guarantee(
     name="agreement-contraction",
     statement="q-contraction: each in-cluster round by √(6/7), each MDAA round by κ(ε), the outputs by q "
               "(max||y_i-y_j||² <= q max||x_i-x_j||²)",

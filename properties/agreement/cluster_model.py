@@ -54,7 +54,7 @@ from ...reference.agreement.cluster_model import Clusters
 from ...reference.agreement.mdaa import ROUND, Aggregated, Sent
 from ...reference.engine import Receive, Send
 from ..variants import variant
-from .common import _clusters, _deliveries, _draw, _is_mdaa, _outputs, _register, _show
+from .common import clusters_of, deliveries_of, draw_case, is_mdaa, outputs_of, register_guarantee, show
 
 
 # --- termination ----------------------------------------------------------------------------------
@@ -80,8 +80,8 @@ def check_termination(result) -> str | None:
     if trace.stopped != "quiescent":
         return f"the run did not finish: stopped after {len(trace.events)} events ({trace.stopped})"
     down, _ = _status(trace)
-    outs = _outputs(result)
-    waiting = [p for p in range(_clusters(result).n) if p not in down and p not in outs]
+    outs = outputs_of(result)
+    waiting = [p for p in range(clusters_of(result).n) if p not in down and p not in outs]
     if waiting:
         return (f"{', '.join(f'p{p}' for p in waiting)} {'is' if len(waiting) == 1 else 'are'} up and never decided, "
                 f"although the correct processes represent a majority (down at the end: "
@@ -93,12 +93,12 @@ def _crashed(result) -> bool:
     return len(result.trace.crashed) >= 1
 
 
-_register(
+register_guarantee(
     name="agreement-termination",
     statement="with a correct majority represented and fair schedules, every correct process decides "
               "(crash-stop and crash-recovery)",
     source="seed 000, 'Multi-Dimensional AA in the Cluster-Based Model' (majority), 'Recovery through Skipping'",
-    draw=lambda data, alg: _draw(data, alg, faults=data.draw(st.sampled_from(["majority", "recovery"]),
+    draw=lambda data, alg: draw_case(data, alg, faults=data.draw(st.sampled_from(["majority", "recovery"]),
                                                            label="faults")),
     check=check_termination,
     hard=_crashed,
@@ -143,7 +143,7 @@ def check_recovery(result) -> str | None:
                     + ("back" if w.round < last[reg] else "the same round again"))
         last[reg] = w.round
     entered: dict[int, int] = {}
-    for step, pid, _, v in trace.stepwise(ROUND) if _is_mdaa(result) else ():
+    for step, pid, _, v in trace.stepwise(ROUND) if is_mdaa(result) else ():
         if v < entered.get(pid, 0):
             return f"p{pid} entered MDAA round {v} after round {entered[pid]}: it moved backwards"
         entered[pid] = v
@@ -159,7 +159,7 @@ def check_recovery(result) -> str | None:
 def _crashes_after_durable_steps(result) -> list[tuple[int, int]]:
     """(pid, index of the crash) of every crash that came right after the process's durable step:
     in MDAA the checkpoint that follows an Aggregate, in a cluster alone a register write."""
-    events, mdaa = result.trace.events, _is_mdaa(result)
+    events, mdaa = result.trace.events, is_mdaa(result)
     aggregated = {(step, pid) for step, pid, _, _ in result.trace.stepwise(Aggregated)} if mdaa else set()
     last: dict[int, int] = {}          # pid -> index of its last step
     out = []
@@ -187,17 +187,17 @@ def _recovered_and_skipped(result) -> bool:
         m = re.fullmatch(r"recover p(\d+)", e)
         if m:
             recovered_at.setdefault(int(m.group(1)), i)
-    for step, pid, _, v in result.trace.stepwise(Skipped, *((Aggregated,) if _is_mdaa(result) else ())):
+    for step, pid, _, v in result.trace.stepwise(Skipped, *((Aggregated,) if is_mdaa(result) else ())):
         if pid in recovered_at and step > recovered_at[pid] and (isinstance(v, Skipped) or v.skip):
             return True
     return False
 
 
-_register(
+register_guarantee(
     name="agreement-recovery",
     statement="a recovered process rejoins by skipping and never moves a round backwards (registers, MDAA rounds)",
     source="seed 000, 'Recovery through Skipping', 'Skipping'",
-    draw=lambda data, alg: _draw(data, alg, faults="recovery"),
+    draw=lambda data, alg: draw_case(data, alg, faults="recovery"),
     check=check_recovery,
     hard=_recovered_and_skipped,
     hard_case="a crash right after an Aggregate and its checkpoint (a write), its recovery; "
@@ -243,7 +243,7 @@ def _two_voices(result) -> str | None:
     different things for one round (a round message, a register's round).  One that does is two
     processes (the crashed one and a fresh one), which no fault pattern of n processes allows."""
     said: dict = {}
-    for step, pid, _, v in result.trace.stepwise(Written, *((Sent,) if _is_mdaa(result) else ())):
+    for step, pid, _, v in result.trace.stepwise(Written, *((Sent,) if is_mdaa(result) else ())):
         if isinstance(v, Sent):
             what, x = (f"p{pid}'s round-{v.r} message", pid, v.r), v.z
         else:
@@ -252,13 +252,13 @@ def _two_voices(result) -> str | None:
         x = np.asarray(x, dtype=np.float64)
         first = said.setdefault(what, (step, x))
         if first[1].tobytes() != x.tobytes():
-            return (f"{what[0]} carried {_show(first[1])} (step {first[0]}) and {_show(x)} (step {step}): "
+            return (f"{what[0]} carried {show(first[1])} (step {first[0]}) and {show(x)} (step {step}): "
                     f"one process spoke with two voices")
     return None
 
 
 def check_crash_budget(result) -> str | None:
-    model, n = result.schedule.model, _clusters(result).n
+    model, n = result.schedule.model, clusters_of(result).n
     f, recovery = model["f"], model["recovery"]
     allowed = set(range(n)) if model["crashable"] is None else set(model["crashable"])
     down: set[int] = set()
@@ -296,7 +296,7 @@ def _first_decisions(result) -> dict[int, int]:
 def _budget_used_up(result) -> bool:
     """The f-th crash (f >= 1) left another crashable process up and undecided: only the budget f
     held the adversary back."""
-    model, n = result.schedule.model, _clusters(result).n
+    model, n = result.schedule.model, clusters_of(result).n
     if model["f"] < 1:
         return False
     allowed = set(range(n)) if model["crashable"] is None else set(model["crashable"])
@@ -312,13 +312,13 @@ def _budget_used_up(result) -> bool:
     return False
 
 
-_register(
+register_guarantee(
     name="agreement-crash-budget",
     statement="a run's faults are its fault pattern's: at most f crashes, of crashable processes only, recoveries "
               "only under crash-recovery, a down process silent; no process speaks with two voices",
     source="seed 000, 'Cluster-Based Model', 'Recovery through Skipping' (crash-stop, crash-recovery from "
            "non-volatile memory)",
-    draw=lambda data, alg: _draw(data, alg, faults="budget", min_n=3),
+    draw=lambda data, alg: draw_case(data, alg, faults="budget", min_n=3),
     check=check_crash_budget,
     hard=_budget_used_up,
     hard_case="the budget f used up while a crashable process was up and undecided",
@@ -332,7 +332,7 @@ variant("broken-mdaa-helps-with-current-value", of="mdaa",
 
 
 def check_correct_majority(result) -> str | None:
-    clusters = _clusters(result)
+    clusters = clusters_of(result)
     n = clusters.n
     down: set[int] = set()
     for i, e, kind, p in _faults(result):
@@ -341,8 +341,8 @@ def check_correct_majority(result) -> str | None:
             if 2 * (n - len(down)) <= n:
                 return (f"after step {i} ({e}) {n - len(down)} of n = {n} processes are up, no majority "
                         f"(down: {', '.join(f'p{q}' for q in sorted(down))}), under the majority constraint")
-    got = _deliveries(result.trace)
-    for step, pid, _, a in result.trace.stepwise(Aggregated) if _is_mdaa(result) else ():
+    got = deliveries_of(result.trace)
+    for step, pid, _, a in result.trace.stepwise(Aggregated) if is_mdaa(result) else ():
         senders = sorted(set(a.senders))
         for s in senders:
             at = got.get((s, pid, a.r))
@@ -358,7 +358,7 @@ def check_correct_majority(result) -> str | None:
 
 def _bare_majority(result) -> bool:
     """As many processes down at once as a majority allows (⌈n/2⌉ − 1 >= 1) while one had not decided."""
-    n = _clusters(result).n
+    n = clusters_of(result).n
     edge = (n - 1) // 2
     if edge < 1:
         return False
@@ -371,13 +371,13 @@ def _bare_majority(result) -> bool:
     return False
 
 
-_register(
+register_guarantee(
     name="agreement-correct-majority",
     statement="under the majority constraint (Model(majority=True)) a majority is up at every step, every Aggregate "
               "heard a majority of distinct processes, and every process up at the end decides",
     source="seed 000, 'Multi-Dimensional AA in the Cluster-Based Model' (messages representing a majority), "
            "'Non Strongly Convex Functions Require a Majority'",
-    draw=lambda data, alg: _draw(data, alg, faults="process-majority", min_n=3, skewed=True),
+    draw=lambda data, alg: draw_case(data, alg, faults="process-majority", min_n=3, skewed=True),
     check=check_correct_majority,
     hard=_bare_majority,
     hard_case="half the processes down (a bare majority up) before all decided",

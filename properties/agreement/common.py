@@ -8,11 +8,11 @@ broadcasts, deliveries).
 
 Cases are small (n <= 5, d <= 3, inputs on the integer grid [-2, 2]^d, so Hypothesis
 can shrink to the configurations that break the broken variants), and are drawn per
-guarantee with the fault pattern it is about (:func:`_draw`); the adversary's fault plans
+guarantee with the fault pattern it is about (:func:`draw_case`); the adversary's fault plans
 aim at the dangerous cases (:class:`PriorityAdversary`: a crash right after an Aggregate
 and its checkpoint, a wave down to the edge of what the pattern allows).
 
-Every guarantee of the family is declared with :func:`_register`; this module imports none of
+Every guarantee of the family is declared with :func:`register_guarantee`; this module imports none of
 its siblings (they import it).  Replay determinism (:mod:`~asyncproof.properties.every_algorithm`)
 draws both algorithms' cases here, with crash-recovery faults.
 """
@@ -209,7 +209,7 @@ def _sizes(data, algorithm: str, min_n: int = 1, dangerous: bool = False, skewed
 #: L2 distance, with different midpoints) and whose largest L1 distance picks another pair: a
 #: changed tie-break, or a diameter pair measured in L1, shows only on views like these.  Drawn
 #: grid points make such a view in about one triple in fifteen, and the small clusters Hypothesis
-#: draws first rarely hold one, so :func:`_draw` places one on purpose.
+#: draws first rarely hold one, so :func:`draw_case` places one on purpose.
 DANGEROUS = (((-2, -1), (0, 1), (1, -2)), ((-2, 0), (0, -2), (1, 1)), ((-2, 0), (0, 2), (1, -1)),
              ((-2, 1), (0, -1), (1, 2)), ((-1, -1), (1, 1), (2, -2)), ((-1, 0), (1, -2), (2, 1)),
              ((-1, 0), (1, 2), (2, -1)), ((-1, 1), (1, -1), (2, 2)))
@@ -238,7 +238,7 @@ def _place_dangerous(data, clusters: Clusters, algorithm: str, grid: np.ndarray)
     return X
 
 
-def _draw(data, algorithm: str, faults: str = "any", min_n: int = 1, dangerous: bool | None = None,
+def draw_case(data, algorithm: str, faults: str = "any", min_n: int = 1, dangerous: bool | None = None,
           skewed: bool = False, **fixed) -> Case:
     """A case: clusters, inputs (grid points, or -- in half the cases, or always with ``dangerous`` --
     a :data:`DANGEROUS` triple placed where MidExtremes sees it), rounds, rule, and the fault
@@ -307,8 +307,8 @@ def _pattern(data, clusters: Clusters, faults: str) -> dict | None:
     return fault_model(clusters, crashable, f, recovery, fairness=FAIRNESS).to_json()
 
 
-def _register(name: str, statement: str, source: str, check, hard, hard_case: str, broken: dict,
-              algorithms=AGREEMENT, draw=_draw, adversary=PriorityAdversary) -> Guarantee:
+def register_guarantee(name: str, statement: str, source: str, check, hard, hard_case: str, broken: dict,
+              algorithms=AGREEMENT, draw=draw_case, adversary=PriorityAdversary) -> Guarantee:
     """A guarantee of these algorithms, searched with :class:`PriorityAdversary`."""
     return register(Guarantee(name=name, statement=statement, source=source, algorithms=algorithms, draw=draw,
                               check=check, hard=hard, hard_case=hard_case, broken=broken, adversary=adversary))
@@ -317,29 +317,29 @@ def _register(name: str, statement: str, source: str, check, hard, hard_case: st
 # --- what the runs recorded -----------------------------------------------------------------------
 
 
-def _inputs(result) -> np.ndarray:
+def inputs_of(result) -> np.ndarray:
     return agreement_inputs(result.problem, result.params, result.schedule.seed)
 
 
-def _clusters(result) -> Clusters:
+def clusters_of(result) -> Clusters:
     return Clusters.parse(result.params["clusters"])
 
 
-def _is_mdaa(result) -> bool:
+def is_mdaa(result) -> bool:
     """An MDAA run (it has K): only MDAA records Aggregates, round messages, MDAA rounds."""
     return "K" in result.params
 
 
-def _outputs(result) -> dict[int, np.ndarray]:
+def outputs_of(result) -> dict[int, np.ndarray]:
     return {p: np.asarray(o[-1]) for p, o in result.trace.outputs.items() if o}
 
 
-def _skipped(result) -> bool:
+def skipped_any(result) -> bool:
     return bool(result.trace.records(Skipped)) or (
-        _is_mdaa(result) and any(a.skip for a in result.trace.records(Aggregated)))
+        is_mdaa(result) and any(a.skip for a in result.trace.records(Aggregated)))
 
 
-def _deliveries(trace) -> dict[tuple[int, int, int], int]:
+def deliveries_of(trace) -> dict[tuple[int, int, int], int]:
     """(src, dst, round) -> the first step at which a round message from src was delivered to dst."""
     out = {}
     for i, e in enumerate(trace.events):
@@ -355,9 +355,9 @@ def rounding_slack(scale: float) -> float:
     return ROUND_SLACK * (1.0 + scale)
 
 
-def _show(x) -> str:
+def show(x) -> str:
     return "[" + ", ".join(f"{float(v):.6g}" for v in x) + "]"
 
 
 # replay determinism (every algorithm's guarantee) covers both, with crash-recovery faults
-replay_covers(lambda data, alg: _draw(data, alg, faults="recovery"), *AGREEMENT)
+replay_covers(lambda data, alg: draw_case(data, alg, faults="recovery"), *AGREEMENT)

@@ -1,7 +1,7 @@
 """MDAA across clusters (seed 000), beside ``reference/agreement/mdaa.py``: its rounds, its q, and no split.
 
-Every MDAA round contracts the y's by κ(ε) (:func:`_mdaa_rounds`) and the outputs q-contract
-with the run's q (:func:`run_q`, :func:`_overall`): parts of ``agreement-contraction``
+Every MDAA round contracts the y's by κ(ε) (:func:`check_mdaa_rounds`) and the outputs q-contract
+with the run's q (:func:`run_q`, :func:`check_overall`): parts of ``agreement-contraction``
 (:mod:`.cluster_agreement`), and the outputs' part of no-split.
 
 * ``agreement-no-split`` (MDAA): under fault patterns that may leave no majority and
@@ -32,18 +32,18 @@ from ...reference.agreement.cluster_model import Clusters
 from ...reference.agreement.mdaa import Aggregated, cluster_precision, kappa_round, resolve
 from ...reference.agreement.midextremes import diameter
 from ..variants import variant
-from .common import _clusters, _deliveries, _draw, _inputs, _is_mdaa, _outputs, _register, rounding_slack
+from .common import clusters_of, deliveries_of, draw_case, inputs_of, is_mdaa, outputs_of, register_guarantee, rounding_slack
 
 
 # --- MDAA's rounds and its q ----------------------------------------------------------------------
 
 
-def _mdaa_rounds(result) -> str | None:
+def check_mdaa_rounds(result) -> str | None:
     """Every MDAA round: diam(Y_{r+1}) <= κ(ε) diam(Y_r), Y_1 the inputs, Y_{r+1} the aggregates of round r."""
-    n = _clusters(result).n
+    n = clusters_of(result).n
     R, K = resolve(result.params, n)
     kappa = kappa_round(result.params["rule"], cluster_precision(K), n)
-    Y = {1: list(_inputs(result))}
+    Y = {1: list(inputs_of(result))}
     for a in result.trace.records(Aggregated):
         Y.setdefault(a.r + 1, []).append(np.asarray(a.y))
     for r in sorted(Y):
@@ -61,16 +61,16 @@ def run_q(result) -> float:
     p = result.params
     if "K" not in p:                    # cluster agreement alone
         return KAPPA_CLUSTER ** (2 * (p["T"] - 1))
-    n = _clusters(result).n
+    n = clusters_of(result).n
     R, K = resolve(p, n)
     if p.get("T") is None:
         return p["q"]
     return kappa_round(p["rule"], cluster_precision(K), n) ** (2 * R)
 
 
-def _overall(result) -> str | None:
+def check_overall(result) -> str | None:
     """max ||y_i − y_j||² <= q max ||x_i − x_j||² over the outputs (per cluster for cluster agreement)."""
-    X, outs, clusters = _inputs(result), _outputs(result), _clusters(result)
+    X, outs, clusters = inputs_of(result), outputs_of(result), clusters_of(result)
     q = run_q(result)
     groups = [list(c) for c in clusters.members] if "K" not in result.params else [list(range(clusters.n))]
     for g in groups:
@@ -87,10 +87,10 @@ def _overall(result) -> str | None:
 
 
 def check_no_split(result) -> str | None:
-    trace, clusters = result.trace, _clusters(result)
-    got = _deliveries(trace)
+    trace, clusters = result.trace, clusters_of(result)
+    got = deliveries_of(trace)
     by_round: dict[int, list] = {}
-    for step, pid, _, a in trace.stepwise(Aggregated) if _is_mdaa(result) else ():
+    for step, pid, _, a in trace.stepwise(Aggregated) if is_mdaa(result) else ():
         for s in a.senders:
             at = got.get((s, pid, a.r))
             if at is None or at >= step:
@@ -101,11 +101,11 @@ def check_no_split(result) -> str | None:
                 return (f"split: in round {a.r} p{other_pid} aggregated clusters {sorted(other)} and p{pid} "
                         f"clusters {sorted(cs)}, with no cluster in common")
         by_round.setdefault(a.r, []).append((pid, cs))
-    msg = _overall(result)
+    msg = check_overall(result)
     if msg:
         return msg
     senders = {int(m.group(1)) for e in trace.events if (m := re.fullmatch(r"p(\d+) broadcast round 1", e))}
-    outs = _outputs(result)
+    outs = outputs_of(result)
     if outs and not clusters.majority(senders):
         return (f"{', '.join(f'p{p}' for p in sorted(outs))} decided although only {sorted(senders)} ever sent a "
                 f"round-1 message, representing {clusters.represented(senders)} of n = {clusters.n}")
@@ -115,13 +115,13 @@ def check_no_split(result) -> str | None:
 def _edge_of_majority(result) -> bool:
     """An aggregate heard a bare majority (dropping any of its clusters loses it) while a cluster whose
     round message had already been sent was held back by the adversary."""
-    trace, clusters = result.trace, _clusters(result)
+    trace, clusters = result.trace, clusters_of(result)
     sent: dict[int, dict[int, int]] = {}
     for i, e in enumerate(trace.events):
         m = re.fullmatch(r"p(\d+) broadcast round (\d+)", e)
         if m:
             sent.setdefault(int(m.group(2)), {}).setdefault(int(m.group(1)), i)
-    for step, pid, _, a in trace.stepwise(Aggregated) if _is_mdaa(result) else ():
+    for step, pid, _, a in trace.stepwise(Aggregated) if is_mdaa(result) else ():
         cs = {clusters.cluster_of(s) for s in a.senders}
         rep = sum(len(clusters.members[c]) for c in cs)
         bare = all(2 * (rep - len(clusters.members[c])) <= clusters.n for c in cs)
@@ -131,14 +131,14 @@ def _edge_of_majority(result) -> bool:
     return False
 
 
-_register(
+register_guarantee(
     name="agreement-no-split",
     statement="without a majority no process decides, and never a split: two aggregates of a round share a cluster, "
               "outputs q-contract",
     source="seed 000, 'Non Strongly Convex Functions Require a Majority' ('No split-brain'), "
            "'Multi-Dimensional AA in the Cluster-Based Model'",
     algorithms=("mdaa",),
-    draw=lambda data, alg: _draw(data, alg, faults="anything-goes"),
+    draw=lambda data, alg: draw_case(data, alg, faults="anything-goes"),
     check=check_no_split,
     hard=_edge_of_majority,
     hard_case="a cluster delayed to the edge of the majority",

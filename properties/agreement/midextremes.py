@@ -5,7 +5,7 @@
   and views whose L1 and L2 diameter pairs differ (drawn on purpose:
   :data:`~asyncproof.properties.agreement.common.DANGEROUS`).
 
-The recomputation (:func:`_midextremes_steps`) is also the first part of
+The recomputation (:func:`check_midextremes_steps`) is also the first part of
 ``agreement-contraction`` (:mod:`.cluster_agreement`).  It must catch:
 
 =============================================  ==================================================
@@ -33,7 +33,7 @@ from ...reference.agreement import midextremes as me
 from ...reference.agreement.cluster_agreement import Written
 from ...reference.agreement.mdaa import Aggregated, Sent
 from ..variants import variant
-from .common import PriorityAdversary, _draw, _register, _show
+from .common import PriorityAdversary, draw_case, register_guarantee, show
 
 
 def _pairs(X: list) -> list[tuple[int, int, Fraction, Fraction]]:
@@ -73,13 +73,13 @@ def _is_midextremes(X: list, y) -> str | None:
     X = [np.asarray(x, dtype=np.float64) for x in X]
     y = np.asarray(y, dtype=np.float64)
     if len(X) == 1:
-        return None if X[0].tobytes() == y.tobytes() else f"{_show(y)} is not the only value {_show(X[0])} of its view"
+        return None if X[0].tobytes() == y.tobytes() else f"{show(y)} is not the only value {show(X[0])} of its view"
     want = _wanted(X)
     if want.tobytes() == y.tobytes():
         return None
     top = max(p[2] for p in _pairs(X))
-    return (f"{_show(y)} is not MidExtremes of the view's {len(X)} values {', '.join(_show(x) for x in X)}: "
-            f"their diameter {math.sqrt(top):.6g} is realised by the pair with midpoint {_show(want)}")
+    return (f"{show(y)} is not MidExtremes of the view's {len(X)} values {', '.join(show(x) for x in X)}: "
+            f"their diameter {math.sqrt(top):.6g} is realised by the pair with midpoint {show(want)}")
 
 
 def _view_kind(X: list) -> tuple[bool, bool]:
@@ -136,7 +136,7 @@ def _midextremes_views(result) -> tuple[list, str | None]:
     return views, error
 
 
-def _midextremes_steps(result) -> str | None:
+def check_midextremes_steps(result) -> str | None:
     """Every in-cluster value of round k + 1 is MidExtremes of the round-k values its writer read
     (and, in MDAA with MidExtremes as Aggregate, every Aggregate of the values its senders sent)."""
     views, error = _midextremes_views(result)
@@ -150,7 +150,7 @@ def _midextremes_steps(result) -> str | None:
 
 
 def check_midextremes(result) -> str | None:
-    return _midextremes_steps(result)
+    return check_midextremes_steps(result)
 
 
 def _tie_and_l1(result) -> bool:
@@ -164,7 +164,7 @@ def _tie_and_l1(result) -> bool:
     return False
 
 
-_register(
+register_guarantee(
     name="agreement-midextremes",
     statement="every MidExtremes value (in-cluster rounds, the MDAA Aggregate) is the midpoint of its view's "
               "L2 diameter pair with the documented tie-break, recomputed exactly",
@@ -172,7 +172,7 @@ _register(
            "the maximum Euclidean distance')",
     # always a DANGEROUS triple, and views hold many values when processes run at one priority
     # (round-robin among them): the cut and the fault plans are still drawn
-    draw=lambda data, alg: _draw(data, alg, dangerous=True),
+    draw=lambda data, alg: draw_case(data, alg, dangerous=True),
     adversary=lambda data: PriorityAdversary(data, levels=1),
     check=check_midextremes,
     hard=_tie_and_l1,

@@ -29,7 +29,7 @@ from ...reference.agreement.cluster_agreement import DECIDE
 from ...reference.agreement.cluster_model import Clusters
 from ...reference.agreement.provenance import Point, certify, combine, hull_distance
 from ..variants import variant
-from .common import _inputs, _outputs, _register, _skipped
+from .common import inputs_of, outputs_of, register_guarantee, skipped_any
 
 #: slack for float rounding in the LP (relative to the inputs' scale)
 LP_TOL = 1e-7
@@ -41,10 +41,10 @@ def _decisions(result) -> dict:
 
 
 def check_validity(result) -> str | None:
-    X = _inputs(result)
+    X = inputs_of(result)
     scale = float(np.max(np.abs(X)))
     decisions = _decisions(result)
-    for pid, y in sorted(_outputs(result).items()):
+    for pid, y in sorted(outputs_of(result).items()):
         dist = hull_distance(X, y)
         if dist > LP_TOL * (1.0 + scale):
             return (f"p{pid}'s output {np.round(y, 6).tolist()} is outside the convex hull of the inputs "
@@ -61,12 +61,12 @@ def check_validity(result) -> str | None:
 
 def _combined(result) -> bool:
     """A skip happened, and some output is a real combination (not one of the inputs)."""
-    if not _skipped(result):
+    if not skipped_any(result):
         return False
     return any(p.w is not None and sum(1 for w in p.w if w) >= 2 for p in _decisions(result).values())
 
 
-_register(
+register_guarantee(
     name="agreement-validity",
     statement="every output lies in the convex hull of the inputs: exact provenance weights and an LP (HiGHS)",
     source="seed 000, 'Multi-Dimensional Approximate Agreement' (outputs 'in the convex hull of the inputs')",

@@ -23,7 +23,7 @@ from asyncproof.properties import get_guarantee, search
 from asyncproof.properties.agreement.cluster_agreement import _cluster_rounds
 from asyncproof.properties.agreement.cluster_model import _crashes_after_durable_steps
 from asyncproof.properties.agreement.common import DANGEROUS, PriorityAdversary
-from asyncproof.properties.agreement.mdaa import _overall
+from asyncproof.properties.agreement.mdaa import check_overall
 from asyncproof.properties.agreement.midextremes import _midextremes_views, _view_kind
 from asyncproof.reference.agreement import mdaa
 from asyncproof.reference.agreement.cluster_model import fault_model
@@ -79,7 +79,7 @@ def test_a_changed_midextremes_shows_on_the_triple_and_is_caught(real, broken, p
     assert "is not MidExtremes of the view's 3 values [0, 1], [-2, -1], [1, -2]" in msg
     assert "midpoint [-0.5, -1.5]" in msg
     # the contraction bounds alone do not see it: the wrong midpoints contract as well
-    assert _cluster_rounds(bad) is None and _overall(bad) is None
+    assert _cluster_rounds(bad) is None and check_overall(bad) is None
 
 
 def test_mdaa_aggregates_are_checked_against_what_the_senders_sent():

@@ -19,7 +19,7 @@ import pytest
 import asyncproof
 import asyncproof.properties  # noqa: F401  (registers the broken variants)
 from asyncproof.properties import get_guarantee
-from asyncproof.properties.agreement.mdaa import _mdaa_rounds
+from asyncproof.properties.agreement.mdaa import check_mdaa_rounds
 from asyncproof.reference.adversaries import Adversary, RoundRobin
 from asyncproof.reference.agreement import mdaa
 from asyncproof.reference.agreement.cluster_model import Clusters, Member, fault_model
@@ -103,7 +103,7 @@ def test_skipping_aggregates_the_later_round_instead_of_keeping_the_old_value():
     # its Aggregate is not MidExtremes of what the round-2 senders sent (and MDAA round 2 does not contract)
     assert "p2's Aggregate of round 2 [100] is not MidExtremes of the view's 2 values [2], [2]" in \
         get_guarantee("agreement-contraction").check(broken)
-    assert "MDAA round 2" in _mdaa_rounds(broken)
+    assert "MDAA round 2" in check_mdaa_rounds(broken)
 
 
 def test_without_a_majority_nobody_decides_and_nothing_splits():

@@ -71,8 +71,8 @@ class FastRun:
 
 def fast_algorithms() -> dict:
     """Algorithm name -> its fast runner ``(problem, params, seed, threads, record, timeout, assignment)``."""
-    from .shared_memory import hogwild
-    return dict(hogwild.FAST)
+    from .shared_memory import cyclades, hogwild
+    return {**hogwild.FAST, **cyclades.FAST}
 
 
 def run_fast(algorithm: str, problem=None, params: dict | None = None, seed: int = 0, threads: int = 2,

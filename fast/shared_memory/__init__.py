@@ -1,1 +1,1 @@
-"""Fast shared-memory algorithms: real threads over one shared array (HOGWILD!)."""
+"""Fast shared-memory algorithms: real threads over one shared array (HOGWILD!, CYCLADES)."""

@@ -231,7 +231,7 @@ def cmd_run(args) -> int:
 def cmd_run_fast(args) -> int:
     """``run ALG --fast``: the algorithm on real threads (``asyncproof.fast``); ``--save`` writes the
     reference schedule its recorder rebuilt, after checking that it reproduces the fast run."""
-    from .fast.run import FastRunError, fast_algorithms, run_fast
+    from .fast.run import FastRunError, fast_algorithms, replayable_algorithms, run_fast
     from .reference.errors import InputError
     from .reference.schedule import check_output_path
 
@@ -243,10 +243,10 @@ def cmd_run_fast(args) -> int:
         if given is not None:
             raise InputError(f"{flag} is not for --fast runs: the operating system interleaves the threads")
     if args.save:
-        if args.algorithm != "hogwild-lock":
+        if args.algorithm not in replayable_algorithms():
             raise InputError(f"--save: {args.algorithm} --fast cannot be replayed bit for bit (its lock-free reads "
                              f"and writes are recorded as ticket intervals, not one memory order); "
-                             f"hogwild-lock --fast can")
+                             f"{' and '.join(replayable_algorithms())} --fast can")
         check_output_path(args.save, "--save file")
     params = _kv(args.param, "parameter")
     if args.iterations is not None:
@@ -255,7 +255,7 @@ def cmd_run_fast(args) -> int:
         params["T"] = str(args.iterations)
     from .reference.registry import resolve_params
     resolved = resolve_params(args.algorithm, params)
-    threads = args.threads if args.threads is not None else resolved["n"]
+    threads = args.threads if args.threads is not None else resolved.get("n", resolved.get("threads"))
     if threads < 1:
         raise InputError(f"--threads must be at least 1, got {threads}")
     try:
@@ -270,7 +270,10 @@ def cmd_run_fast(args) -> int:
     st = run.stats
     print(f"  {'iterations':<14} T = {st['samples']} samples, {st['updates']} coordinate updates")
     print(f"  {'loss':<14} {prob.value(run.x):.6g}")
-    print(f"  {'lost updates':<14} {st['lost_updates']}")
+    if st.get("lost_updates") is not None:
+        print(f"  {'lost updates':<14} {st['lost_updates']}")
+    if "components" in st:
+        print(f"  {'batches':<14} {st['batches']}, {st['components']} components (largest {st['largest_component']})")
     print(f"  {'updates/s':<14} {st['updates_per_s']:.3g} (wall clock, this machine, this load)")
     if args.save:
         rebuilt = run.rebuild()

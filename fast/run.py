@@ -75,6 +75,12 @@ def fast_algorithms() -> dict:
     return {**hogwild.FAST, **cyclades.FAST}
 
 
+def replayable_algorithms() -> tuple[str, ...]:
+    """The fast algorithms whose recorded runs the reference rebuilds and replays bit for bit."""
+    from .shared_memory import cyclades, hogwild
+    return (*hogwild.REPLAYABLE, *cyclades.REPLAYABLE)
+
+
 def run_fast(algorithm: str, problem=None, params: dict | None = None, seed: int = 0, threads: int = 2,
              record: bool = True, timeout: float = 60.0, assignment: str = "keyed", **kw) -> FastRun:
     """Run ``algorithm`` on ``threads`` real threads (see the module docstring)."""

@@ -669,3 +669,5 @@ def rebuild_cyclades_run(run: FastRun, algorithm=None) -> Rebuilt:
 
 
 FAST = {NAME: run_cyclades}
+#: a recorded run is rebuilt by the reference (``FastRun.rebuild``)
+REPLAYABLE = (NAME,)

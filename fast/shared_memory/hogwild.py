@@ -543,3 +543,5 @@ def lost_updates(log, x0: np.ndarray, x: np.ndarray) -> dict:
 
 
 FAST = {f"hogwild-{mode}": partial(run_hogwild, mode) for mode in MODE_CODES}
+#: the modes whose recorded orders determine the run (the lock-free modes record ticket intervals)
+REPLAYABLE = ("hogwild-lock",)

@@ -28,6 +28,19 @@ def test_fast_lock_run_saved_replays_as_reproduced(tmp_path, capsys):
     assert code == 0 and out.strip() == f"reproduced {digest}"
 
 
+def test_fast_serially_equivalent_run_saved_replays_as_reproduced(tmp_path, capsys):
+    f = tmp_path / "run.json"
+    code, out, err = cli(capsys, "run", "serially-equivalent-sgd", "--fast", "--threads", "2", "-T", "120",
+                         "--param", "batch=6", "--save", str(f))
+    assert code == 0, err
+    assert "2 threads" in out and "components (largest" in out and "lost updates" not in out
+    digest = out.split("digest ")[1].split()[0]
+    saved = json.loads(f.read_text())
+    assert saved["algorithm"] == "serially-equivalent-sgd" and saved["params"]["threads"] == 2
+    code, out, err = cli(capsys, "replay", str(f))
+    assert code == 0 and out.strip() == f"reproduced {digest}"
+
+
 @pytest.mark.parametrize("mode", ["atomic", "racy"])
 def test_fast_lock_free_runs_run_and_refuse_to_save(tmp_path, capsys, mode):
     code, out, err = cli(capsys, "run", f"hogwild-{mode}", "--fast", "--threads", "4", "-T", "300")

@@ -18,6 +18,9 @@ function                 LLVM                                   used for
                                                                 to a plain ``mov`` on x86, but LLVM may not
                                                                 keep the cell in a register across a loop,
                                                                 so what the hardware does is what happens
+``prefetch``             ``llvm.prefetch`` (read, keep)         a hint to fetch a cell's cache line early:
+                                                                the next samples' rows (no value is read,
+                                                                no order is implied)
 =======================  =====================================  ==========================================
 
 Each returns the value the cell held before (the RMWs) or the value read.  No bounds are
@@ -145,3 +148,23 @@ def store_f64_relaxed(typingctx, arr, idx, val):
         builder.store_atomic(v, _ptr(context, builder, sig.args[0], a, i), "monotonic", 8)
         return context.get_dummy_value()
     return types.none(arr, idx, types.float64), codegen
+
+
+@intrinsic
+def prefetch(typingctx, arr, idx):
+    """Hint that ``a[i]`` will be read soon (``llvm.prefetch``: read, high locality, data cache): the
+    line is fetched while other work goes on.  Not an access: it reads no value and orders nothing."""
+    if not (isinstance(arr, types.Array) and arr.ndim == 1 and isinstance(idx, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        a, i = args
+        i = context.cast(builder, i, sig.args[1], types.intp)
+        byte = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [byte, i32, i32, i32]),
+                                            "llvm.prefetch.p0i8")
+        builder.call(fn, [builder.bitcast(_ptr(context, builder, sig.args[0], a, i), byte), ir.Constant(i32, 0),
+                          ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+    return types.none(arr, idx), codegen

@@ -33,7 +33,10 @@ treat them uniformly (``problems.Problem.arrays`` holds the data arguments)::
 with ``P`` in ``quad`` (quadratic), ``lsq`` (least squares), ``logreg`` (logistic
 regression with the nonconvex regulariser), ``svm`` (sparse SVM, CSR rows) and
 ``kmeans``; the sparse SVM's rule ``v03a`` adds its update,
-``svm_v03a_step_support`` (the step a HOGWILD! core writes, reference and ``fast/`` alike).
+``svm_v03a_step_support`` (the step a HOGWILD! core writes, reference and ``fast/`` alike); the
+``*_local`` forms of the SVM's support kernels take x on the support only (``xs[q]`` for
+coordinate ``indices[indptr[j] + q]``: what a HOGWILD! core read), the ``*_support`` forms gather
+it from the full x and call them.
 ``x`` and ``out`` are C-contiguous float64 arrays of length ``d``;
 ``j`` is an int and ``idx`` an int64 array; nothing is validated here (the
 ``Problem`` methods validate), so a kernel is safe to call from a hot loop.
@@ -330,22 +333,33 @@ def svm_sample_value(indptr, indices, data, y, reg, j, x):
 
 
 @kernel
-def svm_sample_grad_support(indptr, indices, data, y, reg, j, x, out):
-    """The subgradient of f_j on its support only: ``out[k - indptr[j]]`` is the
-    entry for coordinate ``indices[k]`` (what a HOGWILD! worker writes back).
+def svm_sample_grad_local(indptr, indices, data, y, reg, j, xs, out):
+    """The subgradient of f_j on its support, from x given on the support only: ``xs[q]`` and
+    ``out[q]`` are the entries for coordinate ``indices[indptr[j] + q]`` (what a HOGWILD! core
+    read, and what it writes back).  ``xs`` may be ``out`` (each ``xs[q]`` is read before
+    ``out[q]`` is written).
 
     At the kink ``y_j z_j^T x == 1`` the hinge's subgradient is taken to be 0.
     """
+    a = indptr[j]
     t = 0.0
-    for k in range(indptr[j], indptr[j + 1]):
-        t += data[k] * x[indices[k]]
+    for q in range(indptr[j + 1] - a):
+        t += data[a + q] * xs[q]
     active = 1.0 - y[j] * t > 0.0
-    for k in range(indptr[j], indptr[j + 1]):
-        u = indices[k]
-        g = 2.0 * reg[u] * x[u]
+    for q in range(indptr[j + 1] - a):
+        g = 2.0 * reg[indices[a + q]] * xs[q]
         if active:
-            g = -y[j] * data[k] + g
-        out[k - indptr[j]] = g
+            g = -y[j] * data[a + q] + g
+        out[q] = g
+
+
+@kernel
+def svm_sample_grad_support(indptr, indices, data, y, reg, j, x, out):
+    """The subgradient of f_j on its support only, at the full ``x``: ``out[k - indptr[j]]`` is
+    the entry for coordinate ``indices[k]`` (:func:`svm_sample_grad_local` at x on the support)."""
+    for k in range(indptr[j], indptr[j + 1]):
+        out[k - indptr[j]] = x[indices[k]]
+    svm_sample_grad_local(indptr, indices, data, y, reg, j, out, out)
 
 
 @kernel
@@ -384,28 +398,39 @@ def svm_batch_grad(indptr, indices, data, y, reg, idx, x, out):
 
 
 @kernel
-def svm_v03a_step_support(indptr, indices, data, y, deg, mu, j, x, gamma, out):
-    """HOGWILD! v03a's SVM update of sample j at ``x`` (the Hazy project's code, Bittorf & Re 2012:
+def svm_v03a_step_local(indptr, indices, data, y, deg, mu, j, xs, gamma, out):
+    """HOGWILD! v03a's SVM update of sample j (the Hazy project's code, Bittorf & Re 2012:
     ``if y s < 1 then w_u += gamma y z_u``, then ``w_u *= 1 - gamma mu / deg_u`` on the support), as
-    the additive step a HOGWILD! core writes: ``out[k - indptr[j]]`` is ``w_u - x_u`` for coordinate
-    ``u = indices[k]``, ``w_u = (x_u + gamma y_j z_u [y_j z_j^T x < 1]) (1 - gamma mu / deg_u)``.
+    the additive step a HOGWILD! core writes, from x given on the support only: ``xs[q]`` and
+    ``out[q]`` are the entries for coordinate ``u = indices[indptr[j] + q]``, ``out[q] = w_u - x_u``,
+    ``w_u = (x_u + gamma y_j z_u [y_j z_j^T x < 1]) (1 - gamma mu / deg_u)``.  ``xs`` may be ``out``
+    (each ``xs[q]`` is read before ``out[q]`` is written).
 
     The arithmetic in the original's order: ``s = z_j^T x`` (in index order), ``wxy = s y_j``,
     ``e = gamma y_j``, ``x_u + e z_u``, ``scalar = gamma mu``, ``1 - scalar / deg_u``.  ``deg``
     holds the number of samples whose support contains each coordinate (int64, >= 1 on a support).
     """
+    a = indptr[j]
     t = 0.0
-    for k in range(indptr[j], indptr[j + 1]):
-        t += data[k] * x[indices[k]]
+    for q in range(indptr[j + 1] - a):
+        t += data[a + q] * xs[q]
     active = t * y[j] < 1.0
     e = gamma * y[j]
     scalar = gamma * mu
+    for q in range(indptr[j + 1] - a):
+        v = xs[q]
+        w = v + e * data[a + q] if active else v
+        w = w * (1.0 - scalar / deg[indices[a + q]])
+        out[q] = w - v
+
+
+@kernel
+def svm_v03a_step_support(indptr, indices, data, y, deg, mu, j, x, gamma, out):
+    """HOGWILD! v03a's SVM update of sample j at the full ``x`` (:func:`svm_v03a_step_local` at x on
+    the support): ``out[k - indptr[j]]`` is the step for coordinate ``indices[k]``."""
     for k in range(indptr[j], indptr[j + 1]):
-        u = indices[k]
-        v = x[u]
-        w = v + e * data[k] if active else v
-        w = w * (1.0 - scalar / deg[u])
-        out[k - indptr[j]] = w - v
+        out[k - indptr[j]] = x[indices[k]]
+    svm_v03a_step_local(indptr, indices, data, y, deg, mu, j, out, gamma, out)
 
 
 @kernel

@@ -12,14 +12,20 @@ reference step (``Steps``)                 here, in the kernel
 ``sample``: s_k = ``sample_of(seed, k, m)`` k from the sample counter (an atomic fetch-add), s_k
                                            = ``js[k]``, drawn before the run by the
                                            reference's keyed draw restated compiled
-                                           (:func:`asyncproof.fast.rng.draws`)
+                                           (:func:`asyncproof.fast.rng.draws`); ``slices``:
+                                           the thread's own next k (below)
 ``lock`` (lock mode)                       :func:`spin_lock` on each coordinate of the support,
                                            in increasing order (a CAS spinlock per coordinate)
 ``read``: x̂_k[v] = x[v]                    one relaxed atomic load per coordinate (a plain
-                                           ``mov``, really issued)
-``gradient``: g = −γ ∇f_{s_k}(x̂_k)         the problem's support-gradient kernel from
-                                           :mod:`asyncproof.reference.kernels` (the math
-                                           exists once), then ``-(γ * grad)`` as the reference
+                                           ``mov``, really issued), into ``xs[q]`` (x̂_k on the
+                                           support, in its order)
+``gradient``: g = −γ ∇f_{s_k}(x̂_k), or     the step ``step_support(*arrays, j, xs, γ, g)``
+the problem's rule (sample_step)           (:func:`svm_step_support`): the kernels of
+                                           :mod:`asyncproof.reference.kernels` (the math exists
+                                           once) on x̂ given on the support: the support
+                                           gradient, then ``-(γ * grad)`` as the reference, or
+                                           rule=v03a's update (``svm_v03a_step_local``, the
+                                           kernel of the reference's ``rule_step``)
 ``write``: x_v ← x_v + g_v                 ``atomic``: :func:`~asyncproof.fast.atomics.fetch_add_f64`;
                                            ``racy``: one relaxed load and one relaxed store (what
                                            the C++ original's ``w[j] += ...`` compiles to);
@@ -39,6 +45,9 @@ asks for both, and they answer different questions, so both exist (``assignment`
   contiguous slice of π, and the samples are numbered k = epoch·m + position.  No counter is
   shared, so it is the benchmark's rule against the original; it draws other samples than the
   reference, so its runs have no reference schedule (``FastRun.why_not_replayable`` says so).
+  A thread that knows its next samples prefetches the rows of the one :data:`AHEAD` of the
+  current one (``prefetch_sample``, a cache hint: no value read, no order implied), so that the
+  random rows of a large data set arrive while it works on the current sample.
 
 **Recording** (:mod:`asyncproof.fast.recorder`): per sample a ``SAMPLE`` row (k, v = s_k, t0 =
 ticket at its start, t1 = ticket after its last write or unlock); atomic and racy modes bracket
@@ -56,17 +65,25 @@ run raises :class:`~asyncproof.fast.run.FastRunError` naming the worker and the 
 main thread sets it at the timeout.  Threads are daemons, so even a kernel that ignored the flag
 could not keep the process alive.
 
+**Named steps** (``steps={...}`` of :func:`run_hogwild`, :func:`with_steps`), as an algorithm's steps
+in the reference: ``take_lock``, ``add``, ``step_support`` (g from x̂ on the support) and
+``prefetch_sample``.  **Setup** takes the supports from the problem's CSR arrays (no copy) and draws
+the assignment vectorised, so a run of millions of samples starts in a fraction of a second;
+``stats`` reports the setup, the kernel's first call (compiling, or loading from numba's cache) and
+the run apart, and ``cpu_seconds``, the CPU time the threads got.
+
 Deviations from the reference: the bounded-overlap rule τ is not enforced (real threads
-overlap as the machine makes them; ``tau`` must be left unset), and only problems with a
-support-gradient kernel run fast (:data:`SUPPORT_GRAD`: sparse SVM).
+overlap as the machine makes them; ``tau`` must be left unset), and only the problems of
+:data:`PROBLEMS` run fast (sparse SVM, both its rules).
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
+from dataclasses import dataclass
 from functools import partial
+from typing import Callable
 
 import numpy as np
 from numba import njit
@@ -77,13 +94,12 @@ from asyncproof.reference.errors import InputError
 from asyncproof.reference.rng import STREAM_SPLIT, generator
 from asyncproof.reference.registry import resolve_params
 from asyncproof.reference.schedule import run_algorithm
-from asyncproof.reference.shared_memory.conflict import supports_of
 
-from ..atomics import (cas_i64, fetch_add_f64, fetch_add_i64, load_f64_relaxed, load_i64, store_f64_relaxed,
-                       store_i64)
+from ..atomics import (cas_i64, fetch_add_f64, fetch_add_i64, load_f64_relaxed, load_i64, prefetch,
+                       store_f64_relaxed, store_i64)
 from ..recorder import LOG_DTYPE, Guide, Recorder, pattern_classifier
 from ..rng import draws
-from ..run import FastRun, FastRunError, Rebuilt
+from ..run import PAD, FastRun, FastRunError, Rebuilt, on_threads, private, throughput
 
 ATOMIC, RACY, LOCK = 0, 1, 2
 MODE_CODES = {"atomic": ATOMIC, "racy": RACY, "lock": LOCK}
@@ -94,13 +110,71 @@ DONE, FULL, STOPPED, NONFINITE = 0, 1, 2, 3
 ASSIGNMENTS = ("keyed", "slices")
 ROWS_PER_COORD = 3                          # racy: read, load, store (the most of any mode)
 
-#: problem name -> its support-gradient kernel ``(*problem.arrays, j, x, out)``, ``out`` in the
-#: order of ``problem.support(j)``
-SUPPORT_GRAD = {"sparse-svm": K.svm_sample_grad_support}
+GRADIENT, V03A = 0, 1
+RULE_CODES = {"gradient": GRADIENT, "v03a": V03A}
 
 
 def _kernel(fn):
     return njit(cache=True, nogil=True)(fn)
+
+
+@_kernel
+def svm_step_support(indptr, indices, data, y, reg, deg, mu, rule, j, xs, gamma, out):
+    """The step g of sparse-svm sample j from the x̂ a core read (``xs[q]``: coordinate ``indices[indptr[j]
+    + q]``), into ``out`` in the same order: rule=v03a's update (the reference's ``rule_step``), else
+    ``-(γ ∇f_j(x̂))`` (the reference's :func:`~asyncproof.reference.shared_memory.hogwild.sample_step`),
+    both from the kernels of :mod:`asyncproof.reference.kernels`."""
+    if rule == V03A:
+        K.svm_v03a_step_local(indptr, indices, data, y, deg, mu, j, xs, gamma, out)
+    else:
+        K.svm_sample_grad_local(indptr, indices, data, y, reg, j, xs, out)
+        for q in range(indptr[j + 1] - indptr[j]):
+            out[q] = -(gamma * out[q])
+
+
+@_kernel
+def svm_prefetch(indptr, indices, data, y, reg, deg, mu, rule, j):
+    """Hint the cache lines of sample j's row (its indices and values), which its step will read."""
+    a = indptr[j]
+    b = indptr[j + 1]
+    if b > a:
+        for q in range(a, b, 8):
+            prefetch(indices, q)
+            prefetch(data, q)
+        prefetch(indices, b - 1)
+        prefetch(data, b - 1)
+
+
+def svm_step_arrays(problem) -> tuple:
+    """The data arguments of :func:`svm_step_support`: the CSR rows, labels, the gradient rule's
+    ``reg``, v03a's ``deg`` and ``mu``, and the rule's code."""
+    indptr, indices, data, y, reg = problem.arrays
+    deg, mu = problem.rule_arrays[4], problem.rule_arrays[5]
+    return (indptr, indices, data, y, reg, deg, float(mu), np.int64(RULE_CODES[problem.rule]))
+
+
+def csr_supports(problem) -> tuple[np.ndarray, np.ndarray]:
+    """``(ptr, idx)``: the supports as CSR, sample j's being ``idx[ptr[j]:ptr[j + 1]]`` in
+    ``problem.support(j)``'s order: a CSR problem's own row pointers and column indices (no copy)."""
+    indptr, indices = problem.arrays[0], problem.arrays[1]
+    return np.ascontiguousarray(indptr, dtype=np.int64), np.ascontiguousarray(indices, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class FastProblem:
+    """What the worker kernel needs of a problem: its step ``(*arrays, j, xs, gamma, out)``, the
+    step's data arguments, its supports as CSR, and ``prefetch(*arrays, j)``, a hint of the memory
+    sample j's step reads (issued :data:`AHEAD` samples early)."""
+    step: Callable
+    arrays: Callable
+    supports: Callable
+    prefetch: Callable
+
+
+#: the problems that run fast
+PROBLEMS = {"sparse-svm": FastProblem(svm_step_support, svm_step_arrays, csr_supports, svm_prefetch)}
+#: how many samples ahead a thread that knows its next samples (``slices``) prefetches their rows
+AHEAD = 2
 
 
 @_kernel
@@ -137,40 +211,65 @@ def _row(ilog, flog, r, op, k, v, t0, t1, value, aux):
 
 
 @_kernel
+def _bracketed(ilog, flog, r, op, k, v, t, ticket, value, aux):
+    """Row r for a lock-free access done since ticket t: the ticket after it closes its interval
+    (and opens the next one, which the return value is)."""
+    t1 = fetch_add_i64(ticket, 0, 1)
+    _row(ilog, flog, r, op, k, v, t, t1, value, aux)
+    return t1
+
+
+@_kernel
 def _release(locks, sup_idx, a, upto):
     for q in range(upto):
         unlock(locks, sup_idx[a + q])
 
 
+@_kernel
+def _leave(state, rows, done, code):
+    """Return ``code`` to the thread's loop, with the rows written and the samples done."""
+    state[0] = rows
+    state[1] = done
+    return code
+
+
+@_kernel
+def _stop_nonfinite(mode, locks, sup_idx, a, s, v, state, rows, done):
+    """Sample stopped by a non-finite update of x[v]: its locks released, v kept for the error."""
+    if mode == LOCK:
+        _release(locks, sup_idx, a, s)
+    state[3] = v
+    return _leave(state, rows, done, NONFINITE)
+
+
 #: the kernel's steps, looked up by name in its globals (:func:`with_steps` replaces one)
 take_lock = spin_lock
 add = atomic_add
-grad_support = K.svm_sample_grad_support
+step_support = svm_step_support
+prefetch_sample = svm_prefetch
+STEP_NAMES = ("take_lock", "add", "step_support", "prefetch_sample")
 
 
-def _work(mode, x, arrays, sup_ptr, sup_idx, js, counters, cidx, own, T, gamma, locks, stop, ticket,
-         ilog, flog, record, smax, xloc, gbuf, tk, state):
+def _work(mode, x, arrays, sup_ptr, sup_idx, js, counters, cidx, keyed, own, T, gamma, locks, stop, ticket,
+          ilog, flog, record, smax, xs, gbuf, tk, state):
     rows = 0
     done = 0
-    need = 1 + 3 * smax
+    need = 1 + ROWS_PER_COORD * smax
+    last = T if keyed else own.shape[0]
     while True:
         if load_i64(stop, 0) != 0:
-            state[0] = rows
-            state[1] = done
-            return STOPPED
+            return _leave(state, rows, done, STOPPED)
         if record and rows + need > ilog.shape[0]:
-            state[0] = rows
-            state[1] = done
-            return FULL
+            return _leave(state, rows, done, FULL)
         pos = fetch_add_i64(counters, cidx, 1)
-        if own.shape[0] > 0:
-            if pos >= own.shape[0]:
-                break
-            k = own[pos]
-        else:
-            if pos >= T:
-                break
+        if pos >= last:
+            break
+        if keyed:
             k = pos
+        else:
+            k = own[pos]
+            if pos + AHEAD < last:                          # its own next samples are known
+                prefetch_sample(*arrays, js[own[pos + AHEAD]])
         state[2] = k
         j = js[k]
         a = sup_ptr[j]
@@ -183,53 +282,38 @@ def _work(mode, x, arrays, sup_ptr, sup_idx, js, counters, cidx, own, T, gamma, 
             for q in range(s):
                 if not take_lock(locks, sup_idx[a + q], stop):
                     _release(locks, sup_idx, a, q)
-                    state[0] = rows
-                    state[1] = done
-                    return STOPPED
+                    return _leave(state, rows, done, STOPPED)
                 if record:
                     tk[q] = fetch_add_i64(ticket, 0, 1)     # while holding the lock: its order
         for q in range(s):
             v = sup_idx[a + q]
             xv = load_f64_relaxed(x, v)
-            xloc[v] = xv
+            xs[q] = xv
             if record:
                 if mode == LOCK:
                     _row(ilog, flog, rows, READ, k, v, tk[q], tk[q], xv, 0.0)
                 else:
-                    t1 = fetch_add_i64(ticket, 0, 1)
-                    _row(ilog, flog, rows, READ, k, v, t, t1, xv, 0.0)
-                    t = t1
+                    t = _bracketed(ilog, flog, rows, READ, k, v, t, ticket, xv, 0.0)
                 rows += 1
-        grad_support(*arrays, j, xloc, gbuf)
+        step_support(*arrays, j, xs, gamma, gbuf)
         for q in range(s):
             v = sup_idx[a + q]
-            g = -(gamma * gbuf[q])
+            g = gbuf[q]
             if not (abs(g) < math.inf):
-                if mode == LOCK:
-                    _release(locks, sup_idx, a, s)
-                state[0] = rows
-                state[1] = done
-                state[3] = v
-                return NONFINITE
+                return _stop_nonfinite(mode, locks, sup_idx, a, s, v, state, rows, done)
             if mode == ATOMIC:
                 old = add(x, v, g)
                 if record:
-                    t1 = fetch_add_i64(ticket, 0, 1)
-                    _row(ilog, flog, rows, ADD, k, v, t, t1, old, g)
-                    t = t1
+                    t = _bracketed(ilog, flog, rows, ADD, k, v, t, ticket, old, g)
                     rows += 1
             elif mode == RACY:
                 old = load_f64_relaxed(x, v)
                 if record:
-                    t1 = fetch_add_i64(ticket, 0, 1)
-                    _row(ilog, flog, rows, LOAD, k, v, t, t1, old, 0.0)
-                    t = t1
+                    t = _bracketed(ilog, flog, rows, LOAD, k, v, t, ticket, old, 0.0)
                     rows += 1
                 store_f64_relaxed(x, v, old + g)
                 if record:
-                    t1 = fetch_add_i64(ticket, 0, 1)
-                    _row(ilog, flog, rows, STORE, k, v, t, t1, old, g)
-                    t = t1
+                    t = _bracketed(ilog, flog, rows, STORE, k, v, t, ticket, old, g)
                     rows += 1
             else:
                 old = load_f64_relaxed(x, v)
@@ -238,31 +322,24 @@ def _work(mode, x, arrays, sup_ptr, sup_idx, js, counters, cidx, own, T, gamma, 
                     _row(ilog, flog, rows, WRITE, k, v, tk[q], tk[q], old, g)
                     rows += 1
             if not (abs(old + g) < math.inf):
-                if mode == LOCK:
-                    _release(locks, sup_idx, a, s)
-                state[0] = rows
-                state[1] = done
-                state[3] = v
-                return NONFINITE
+                return _stop_nonfinite(mode, locks, sup_idx, a, s, v, state, rows, done)
         if mode == LOCK:
             _release(locks, sup_idx, a, s)
         if record:
             _row(ilog, flog, rows, SAMPLE, k, j, t_start, fetch_add_i64(ticket, 0, 1), 0.0, 0.0)
             rows += 1
         done += 1
-    state[0] = rows
-    state[1] = done
-    return DONE
+    return _leave(state, rows, done, DONE)
 
 #: the worker loop of every mode, compiled once and cached on disk
 work = _kernel(_work)
 
 
 def with_steps(**replace):
-    """The worker kernel with named steps replaced (``take_lock``, ``add``, ``grad_support``): the
+    """The worker kernel with named steps replaced (``take_lock``, ``add``, ``step_support``): the
     same source compiled against other globals, not cached (a step of yours, a broken variant's, or
-    another problem's gradient)."""
-    unknown = sorted(set(replace) - {"take_lock", "add", "grad_support"})
+    another problem's step)."""
+    unknown = sorted(set(replace) - set(STEP_NAMES))
     if unknown:
         raise InputError(f"the HOGWILD! worker kernel has no step {unknown[0]!r}")
     import types
@@ -271,11 +348,11 @@ def with_steps(**replace):
 
 
 def worker_kernel(problem_name: str):
-    """The worker kernel for a problem: the cached one for sparse SVM, else one compiled with its
-    support-gradient kernel."""
-    if SUPPORT_GRAD[problem_name] is grad_support:
+    """The worker kernel for a problem: the cached one for sparse SVM, else one compiled with its steps."""
+    fp = PROBLEMS[problem_name]
+    if fp.step is step_support and fp.prefetch is prefetch_sample:
         return work
-    return with_steps(grad_support=SUPPORT_GRAD[problem_name])
+    return with_steps(step_support=fp.step, prefetch_sample=fp.prefetch)
 
 
 # --------------------------------------------------------------------------------------------
@@ -283,13 +360,17 @@ def worker_kernel(problem_name: str):
 
 
 def _supports(problem, mode: str):
-    sups = supports_of(problem)
-    ptr = np.zeros(len(sups) + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum([len(s) for s in sups])
-    idx = np.concatenate(sups).astype(np.int64) if sups else np.zeros(0, np.int64)
-    if mode == "lock" and any(np.any(np.diff(s) <= 0) for s in sups):
-        raise InputError("hogwild-lock --fast takes locks in support order, so supports must be increasing")
-    return ptr, idx, max((len(s) for s in sups), default=0)
+    """``(ptr, idx, smax)``: the supports as CSR (the problem's own arrays, :class:`FastProblem`) and
+    the largest; the lock mode needs each support increasing (it takes the locks in that order)."""
+    ptr, idx = PROBLEMS[problem.name].supports(problem)
+    sizes = np.diff(ptr)
+    if mode == "lock" and idx.size > 1:
+        inside = np.ones(idx.size - 1, dtype=bool)           # idx[i], idx[i + 1] in the same support
+        ends = ptr[1:-1][(ptr[1:-1] > 0) & (ptr[1:-1] < idx.size)]
+        inside[ends - 1] = False
+        if np.any(inside & (np.diff(idx) <= 0)):
+            raise InputError("hogwild-lock --fast takes locks in support order, so supports must be increasing")
+    return ptr, idx, int(sizes.max(initial=0))
 
 
 def assignment_of(assignment: str, seed: int, T: int, m: int, threads: int):
@@ -337,9 +418,12 @@ def run_hogwild(mode: str, problem=None, params: dict | None = None, seed: int =
                 record: bool = True, timeout: float = 60.0, assignment: str = "keyed", capacity: int = 1 << 16,
                 steps: dict | None = None) -> FastRun:
     """HOGWILD! ``mode`` on ``threads`` threads (see the module docstring).  ``steps`` replaces named
-    steps of the worker kernel (``take_lock``, ``add``, ``grad_support``: :func:`with_steps`), as an
+    steps of the worker kernel (``take_lock``, ``add``, ``step_support``: :func:`with_steps`), as an
     algorithm's steps are replaced in the reference (your own step, or a broken variant's);
-    ``capacity``: rows per thread buffer."""
+    ``capacity``: rows per thread buffer.  ``stats`` keeps the setup (everything before the kernel is
+    called: resolving, supports, the draws, buffers), the first call (compiling the kernel, or loading
+    it from numba's cache, and warming it) and the run (the threads) apart."""
+    began = time.perf_counter()
     name = f"hogwild-{mode}"
     if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 256:
         raise InputError(f"threads must be an integer in 1 .. 256, got {threads!r}")
@@ -355,51 +439,50 @@ def run_hogwild(mode: str, problem=None, params: dict | None = None, seed: int =
         raise InputError(f"{name} --fast: the cores are the threads; n = {given_n} but threads = {threads}")
     if p["tau"] is not None:
         raise InputError(f"{name} --fast does not enforce the bounded overlap tau: leave it unset")
-    if prob.name not in SUPPORT_GRAD:
-        raise InputError(f"{name} --fast runs the problem(s) {', '.join(SUPPORT_GRAD)}, not {prob.name!r}")
+    if prob.name not in PROBLEMS:
+        raise InputError(f"{name} --fast runs the problem(s) {', '.join(PROBLEMS)}, not {prob.name!r}")
     if prob.constrained:
         raise InputError(f"{name} --fast has no projected step for the constrained problem {prob.name!r}")
-    if getattr(prob, "rule", "gradient") != "gradient":       # the fast kernel steps along -γ∇f_j only, so far
-        raise InputError(f"{name} --fast runs the gradient rule only, not rule={prob.rule!r} (the reference runs it)")
     T, gamma = p["T"], float(p["gamma"])
     x0 = np.array(start_point(prob, p), dtype=np.float64)
     sup_ptr, sup_idx, smax = _supports(prob, mode)
     js, owns = assignment_of(assignment, seed, T, prob.m, threads)
+    updates = int(np.diff(sup_ptr)[js].sum())
     if record:
-        _check_log_memory(name, T, int(np.diff(sup_ptr)[js].sum()))
-    counters = np.zeros(max(threads, 1), dtype=np.int64)
-    cidx = [p_ if assignment == "slices" else 0 for p_ in range(threads)]
+        _check_log_memory(name, T, updates)
+    keyed = assignment == "keyed"
+    counters = np.zeros(threads * PAD, dtype=np.int64)      # slices: thread p counts in its own cache line
+    cidx = [0 if keyed else p_ * PAD for p_ in range(threads)]
     rec = Recorder(threads, max(capacity, 1 + ROWS_PER_COORD * smax), OP_NAMES, enabled=record)
     x = x0.copy()
     locks = np.zeros(prob.d, dtype=np.int64)
-    stop = np.zeros(1, dtype=np.int64)
-    arrays = tuple(prob.arrays)
-    kern = with_steps(**{"grad_support": SUPPORT_GRAD[prob.name], **steps}) if steps else worker_kernel(prob.name)
+    stop = private(1, np.int64)
+    fp = PROBLEMS[prob.name]
+    arrays = fp.arrays(prob)
+    kern = (with_steps(**{"step_support": fp.step, "prefetch_sample": fp.prefetch, **steps}) if steps
+            else worker_kernel(prob.name))
     code = MODE_CODES[mode]
-    scratch = [(np.zeros(prob.d), np.zeros(max(smax, 1)), np.zeros(max(smax, 1), np.int64), np.zeros(4, np.int64))
+    scratch = [(private(max(smax, 1)), private(max(smax, 1)), private(max(smax, 1), np.int64), private(4, np.int64))
                for _ in range(threads)]
 
     def call(p_, lg):
-        xloc, gbuf, tk, state = scratch[p_]
-        return kern(code, x, arrays, sup_ptr, sup_idx, js, counters, cidx[p_], owns[p_], T, gamma, locks, stop,
-                    rec.ticket, lg.ilog, lg.flog, record, smax, xloc, gbuf, tk, state)
+        xs, gbuf, tk, state = scratch[p_]
+        return kern(code, x, arrays, sup_ptr, sup_idx, js, counters, cidx[p_], keyed, owns[p_], T, gamma, locks,
+                    stop, rec.ticket, lg.ilog, lg.flog, record, smax, xs, gbuf, tk, state)
 
     # compile (or load from the cache) and warm in the main thread: a run of zero samples
-    if hasattr(kern, "py_func"):          # a compiled kernel (a test may pass a plain function)
-        warm_state = np.zeros(4, np.int64)
-        kern(code, x0.copy(), arrays, sup_ptr, sup_idx, js, np.full(1, T, np.int64), 0, np.zeros(0, np.int64), T,
+    warm_from = time.perf_counter()
+    if hasattr(kern, "py_func"):          # a compiled kernel (NUMBA_DISABLE_JIT=1 gives the plain function)
+        kern(code, x0.copy(), arrays, sup_ptr, sup_idx, js, np.full(1, T, np.int64), 0, True, owns[0], T,
              gamma, locks, stop, np.zeros(1, np.int64), rec.logs[0].ilog, rec.logs[0].flog, record, smax,
-             scratch[0][0], scratch[0][1], scratch[0][2], warm_state)
+             scratch[0][0], scratch[0][1], scratch[0][2], np.zeros(4, np.int64))
+    warm_seconds = time.perf_counter() - warm_from
     failures: list = []
-    # the threads start their kernels together: a thread started first would otherwise finish a short
-    # run alone, and nothing would run concurrently
-    start = threading.Barrier(threads)
 
     def worker(p_):
         lg = rec.logs[p_]
         state = scratch[p_][3]
         try:
-            start.wait(timeout)
             while True:
                 code = call(p_, lg)
                 if record:
@@ -411,33 +494,19 @@ def run_hogwild(mode: str, problem=None, params: dict | None = None, seed: int =
                     stop[0] = 1
                 break
         except BaseException as e:           # the run must end, whatever the worker did
-            failures.append((p_, int(state[2]), f"raised {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"))
+            first = str(e).splitlines()[0] if str(e) else ""
+            failures.append((p_, int(state[2]), f"raised {type(e).__name__}: {first}"))
             stop[0] = 1
 
-    pool = [threading.Thread(target=worker, args=(p_,), name=f"{name}-worker-{p_}", daemon=True)
-            for p_ in range(threads)]
-    t0 = time.perf_counter()
-    for th in pool:
-        th.start()
-    deadline = t0 + timeout
-    for th in pool:
-        th.join(max(0.0, deadline - time.perf_counter()))
-    seconds = time.perf_counter() - t0
-    if any(th.is_alive() for th in pool):
-        stop[0] = 1
-        for th in pool:
-            th.join(5.0)
-        stuck = [th.name for th in pool if th.is_alive()]
+    ran = on_threads(name, threads, worker, timeout, stop)
+    if ran.timed_out:
         raise FastRunError(f"{name} --fast: timed out after {timeout:g} s with {int(min(counters.sum(), T))} of {T} "
-                           f"samples started" + (f"; {', '.join(stuck)} did not stop" if stuck else ""))
+                           f"samples started" + (f"; {', '.join(ran.stuck)} did not stop" if ran.stuck else ""))
     if failures:
         p_, k, what = min(failures, key=lambda f: (f[1] < 0, f[1]))
         raise FastRunError(f"{name} --fast: worker {p_} {what} at iteration k = {k}")
     log = rec.log() if record else None
-    sizes = np.diff(sup_ptr)[js]
-    updates = int(sizes.sum())
-    stats = {"samples": T, "updates": updates, "threads": threads, "seconds": seconds,
-             "updates_per_s": updates / seconds if seconds > 0 else math.inf,
+    stats = {**throughput(T, updates, ran, warm_from - began, warm_seconds),
              "lost_updates": len(lost_updates(log, x0, x)["lost"]) if record else None}
     run = FastRun(algorithm=name, problem=prob, params=p, seed=seed, threads=threads, assignment=assignment,
                   x0=x0, x=x, log=log, stats=stats, op_names=OP_NAMES)
@@ -513,32 +582,30 @@ def lost_updates(log, x0: np.ndarray, x: np.ndarray) -> dict:
     if log is None or log.size == 0:
         return {"chains": chains, "lost": lost, "unexplained": unexplained}
     upd = np.flatnonzero(np.isin(log["op"], UPDATE_OPS))
-    by_cell: dict = {}
-    for i in upd:
-        by_cell.setdefault(int(log["v"][i]), []).append(int(i))
-    for v, rows in by_cell.items():
-        left: dict = {}
-        for i in rows:
-            new = np.float64(log["value"][i]) + np.float64(log["aux"][i])
-            left.setdefault(new.tobytes(), []).append(i)
-        for cands in left.values():
-            cands.sort(key=lambda i: (log["t1"][i], log["t0"][i]))
-        cur = np.float64(x[v])
+    rows = log[upd]
+    cell = rows["v"]
+    left_bits = (rows["value"] + rows["aux"]).view(np.int64)     # the value each update left (its bits)
+    read_bits = rows["value"].view(np.int64)                      # the value it was applied to
+    order = np.lexsort((rows["t0"], rows["t1"], cell))            # by cell, then (t1, t0), then log order
+    cells, starts = np.unique(cell[order], return_index=True)
+    groups = dict(zip(cells.tolist(), np.split(order, starts[1:])))
+    _, first = np.unique(cell, return_index=True)
+    for v in cell[np.sort(first)].tolist():                       # the cells in the order of their first update
+        g = groups[v]
+        left: dict = {}                  # bits of a value -> the updates that left it, latest (t1, t0) last
+        for pos, bits_ in zip(g.tolist(), left_bits[g].tolist()):
+            left.setdefault(bits_, []).append(pos)
+        cur = int(np.float64(x[v]).view(np.int64))
         chain: list = []
-        used: set = set()
-        while True:
-            cands = [i for i in left.get(cur.tobytes(), []) if i not in used]
-            if not cands:
-                break
-            i = cands[-1]
-            used.add(i)
-            chain.append(i)
-            cur = np.float64(log["value"][i])
-        if cur.tobytes() != np.float64(x0[v]).tobytes():
+        while left.get(cur):
+            pos = left[cur].pop()        # each update is in one list: the last one left is the latest unused
+            chain.append(int(upd[pos]))
+            cur = int(read_bits[pos])
+        if cur != int(np.float64(x0[v]).view(np.int64)):
             unexplained.append(v)
         chain.reverse()
         chains[v] = chain
-        lost.extend((int(log["k"][i]), v) for i in rows if i not in used)
+        lost.extend((int(rows["k"][pos]), v) for rest in left.values() for pos in rest)
     return {"chains": chains, "lost": sorted(lost), "unexplained": sorted(unexplained)}
 
 

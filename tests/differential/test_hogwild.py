@@ -35,6 +35,8 @@ SMALL = {"name": "sparse-svm", "params": {"m": 40, "d": 20, "nnz": 3}}
 CROWDED = {"name": "sparse-svm", "params": {"m": 40, "d": 6, "nnz": 3}}
 #: every sample reads and writes six of eight coordinates: a long window between a read and its write
 DENSE = {"name": "sparse-svm", "params": {"m": 40, "d": 8, "nnz": 6}}
+#: the original HOGWILD! (v03a) SVM update instead of the gradient step (reference/problems/sparse_svm.py)
+V03A = {"name": "sparse-svm", "params": {"m": 40, "d": 8, "nnz": 4, "rule": "v03a", "mu": 2.0}}
 THREADS = (1, 2, 4)                     # 4: more threads than this machine class's 2 cores
 SEEDS = (0, 1, 2)
 U = 2.0 ** -53
@@ -206,6 +208,17 @@ def test_atomic_mode_is_x0_plus_the_deltas_and_every_read_is_explained(threads, 
     assert run.stats["lost_updates"] == 0
 
 
+@pytest.mark.parametrize("threads", (2, 4))
+@pytest.mark.parametrize("seed", (0, 1))
+def test_v03a_rule_lock_mode_replays_and_atomic_mode_is_explained(threads, seed):
+    """The v03a rule's step (hinge step, then the shrink 1 - γμ/deg_u, as an additive step) on threads:
+    locked runs rebuild bit for bit through the reference's rule_step, atomic runs keep every add."""
+    run = run_fast("hogwild-lock", V03A, {"T": 200}, seed=seed, threads=threads)
+    assert lock_violations(run) == []
+    run = run_fast("hogwild-atomic", V03A, {"T": 1500}, seed=seed, threads=threads)
+    assert atomic_violations(run) == [] and run.stats["lost_updates"] == 0
+
+
 @njit(nogil=True)
 def racy_add(x, v, g):
     """The planted bug: the atomic mode's write as a plain load and store (with a stall between them,
@@ -283,12 +296,14 @@ def test_lost_update_measure_finds_a_planted_lost_update():
 # the recorder changes nothing; slices; robustness
 
 
+@pytest.mark.parametrize("problem", [SMALL, V03A], ids=["gradient", "v03a"])
 @pytest.mark.parametrize("mode", ["lock", "atomic", "racy"])
-def test_recorder_does_not_change_the_result_and_one_thread_is_serial_sgd(mode):
+def test_recorder_does_not_change_the_result_and_one_thread_is_serial_sgd(mode, problem):
     # one thread: the run is deterministic, so recorded and unrecorded runs must agree bit for bit,
-    # and both are serial SGD on s_0, s_1, ... (the reference's serial_sgd)
-    on = run_fast(f"hogwild-{mode}", SMALL, {"T": 500}, seed=3, threads=1, record=True)
-    off = run_fast(f"hogwild-{mode}", SMALL, {"T": 500}, seed=3, threads=1, record=False)
+    # and both are serial SGD on s_0, s_1, ... (the reference's serial_sgd, which takes the reference's
+    # step: -γ∇f_j, or the v03a rule's update)
+    on = run_fast(f"hogwild-{mode}", problem, {"T": 500}, seed=3, threads=1, record=True)
+    off = run_fast(f"hogwild-{mode}", problem, {"T": 500}, seed=3, threads=1, record=False)
     js = [int(draw_batch(3, k, on.problem.m, 1)[0]) for k in range(500)]
     assert bits(on.x) == bits(off.x) == bits(serial_sgd(on.problem, js, on.x0, on.params["gamma"]))
     assert off.log is None and off.stats["lost_updates"] is None
@@ -320,7 +335,7 @@ def boom(*args):
 
 def test_a_worker_that_raises_stops_the_run_naming_worker_and_iteration():
     with pytest.raises(FastRunError, match=r"worker \d raised ValueError: planted at iteration k = \d+"):
-        run_fast("hogwild-atomic", SMALL, {"T": 100}, seed=0, threads=2, steps={"grad_support": boom})
+        run_fast("hogwild-atomic", SMALL, {"T": 100}, seed=0, threads=2, steps={"step_support": boom})
 
 
 def test_a_non_finite_update_stops_the_run():
@@ -347,13 +362,6 @@ def test_oversubscribed_lock_mode_completes():
     assert run.stats["lost_updates"] == 0 and (run.log["op"] == H.SAMPLE).sum() == 2000
 
 
-def test_a_rule_the_fast_kernel_does_not_run_is_refused_not_run_differently():
-    from asyncproof.reference.errors import InputError
-    spec = {"name": "sparse-svm", "params": {"generator": "hogwild-bench", "m": 40, "d": 20, "nnz": 3, "rule": "v03a"}}
-    with pytest.raises(InputError, match="gradient rule only, not rule='v03a'"):
-        run_fast("hogwild-atomic", spec, {"T": 10}, seed=0, threads=1)
-
-
 def test_a_recorded_run_whose_log_would_not_fit_is_refused_before_it_starts(monkeypatch):
     """The log grows with every access; a long recorded run must be refused in one line, not
     run out of memory in a worker thread."""
@@ -365,3 +373,28 @@ def test_a_recorded_run_whose_log_would_not_fit_is_refused_before_it_starts(monk
         run_fast("hogwild-atomic", spec, {"T": 2000}, seed=0, threads=2)
     run = run_fast("hogwild-atomic", spec, {"T": 2000}, seed=0, threads=2, record=False)   # unrecorded: no log
     assert run.x.shape == (20,)
+
+
+@pytest.mark.parametrize("spec", [SMALL, CROWDED, V03A,
+                                  {"name": "sparse-svm", "params": {"generator": "hogwild-bench", "m": 300, "d": 50,
+                                                                    "nnz": 7, "seed": 5}},
+                                  {"name": "sparse-svm", "params": {"indptr": [0, 2, 2, 5, 6], "d": 6, "y": [1, -1, 1, 1],
+                                                                    "indices": [1, 4, 0, 2, 5, 3],
+                                                                    "data": [1.0, -2.0, 0.5, 1.5, 3.0, -1.0]}}])
+def test_supports_from_csr_are_the_references(spec):
+    """The kernel's supports are the CSR arrays themselves: the same as the reference's supports_of."""
+    from asyncproof.reference.schedule import _problem_from
+    from asyncproof.reference.shared_memory.conflict import supports_of
+    prob = _problem_from(spec)
+    ptr, idx, smax = H._supports(prob, "lock")
+    want = supports_of(prob)
+    assert [idx[ptr[j]:ptr[j + 1]].tolist() for j in range(prob.m)] == [w.tolist() for w in want]
+    assert smax == max(len(w) for w in want)
+
+
+def test_slices_with_more_threads_than_samples_run_each_sample_once():
+    run = run_fast("hogwild-lock", {"name": "sparse-svm", "params": {"m": 3, "d": 6, "nnz": 2}}, {"T": 6}, seed=0,
+                   threads=4, assignment="slices")
+    samples = run.log[run.log["op"] == H.SAMPLE]
+    assert sorted(samples["k"].tolist()) == list(range(6))
+    assert {"setup_seconds", "first_call_seconds", "seconds", "samples_per_s"} <= set(run.stats)

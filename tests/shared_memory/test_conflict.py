@@ -89,8 +89,15 @@ def test_supports_of_is_the_problems_per_sample_support(spec):
     ([[0, 2], [1, 2, 1]], 3, "the support of sample 1 holds coordinate 1 twice"),
     ([[0.5]], 3, "the support of sample 0 must be a 1-D array of integer coordinates, got [0.5]"),
     ([[[0, 1]]], 3, "the support of sample 0 must be a 1-D array of integer coordinates, got [[0, 1]]"),
+    # the first defective sample is named, whatever its defect; within one, a coordinate out of range first
+    ([[2, 0, 2], [], [5]], 3, "the support of sample 0 holds coordinate 2 twice"),
+    ([[1], [], [2, 2, 7]], 3, "the support of sample 2 holds coordinate 7, out of range 0 .. 2 (d = 3)"),
+    ([[0], [4], [0.5]], 3, "the support of sample 1 holds coordinate 4, out of range 0 .. 2 (d = 3)"),
+    ([[0], [1, 0], [2, 1, 1], [0.5]], 3, "the support of sample 2 holds coordinate 1 twice"),
 ])
 def test_bad_supports_are_input_errors_naming_the_sample(supports, d, message):
+    """(The checks are vectorised over all supports; these cases pin the order in which a per-sample
+    loop meets the defects.)"""
     with pytest.raises(InputError) as e:
         check_supports(supports, d)
     assert str(e.value) == message

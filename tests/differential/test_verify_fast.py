@@ -146,3 +146,17 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys, argv, message):
 def test_threads_without_fast_is_bad_input(capsys):
     code, out, err = cli(capsys, "verify", "sgd", "--threads", "2")
     assert code == 2 and "--threads is for verify --fast" in err
+
+
+def test_a_reference_guarantee_violated_on_a_rebuilt_run_is_saved_before_it_is_reported(tmp_path, monkeypatch):
+    from asyncproof.properties.guarantees import get_guarantee
+    real = get_guarantee("hogwild-no-lost-update")
+    strict = dataclasses.replace(real, check=lambda result: "planted: every run fails")
+    monkeypatch.setattr(S, "guarantees", lambda: [strict])
+    run = run_fast("hogwild-lock", FH.CROWDED, {"T": 60}, seed=0, threads=2)
+    out = S.evaluate(R.suite_of("hogwild-lock"), run, tmp_path)
+    assert ("hogwild-no-lost-update", "planted: every run fails") in out.failures
+    [(name, path)] = out.counterexamples
+    saved = json.loads(open(path).read())
+    assert saved["algorithm"] == "hogwild-lock" and saved["property"]["name"] == "hogwild-no-lost-update.hogwild-lock"
+    assert saved["property"]["message"] == "planted: every run fails"

@@ -430,6 +430,36 @@ def cmd_verify(args) -> int:
     return EXIT_VIOLATION
 
 
+def cmd_verify_fast(args) -> int:
+    """``verify --fast``: the guarantee checkers on the traces of real runs on threads
+    (:mod:`asyncproof.properties.fast.suite`); without ``--fast``, the reference's ``verify``."""
+    from .reference.errors import InputError
+    if not args.fast:
+        if args.threads is not None:
+            raise InputError("--threads is for verify --fast (real threads); the reference's cores are drawn")
+        return cmd_verify(args)
+    if args.no_fresh:
+        raise InputError("--no-fresh is for the reference's verify: verify --fast replays its counterexamples "
+                         "in this process")
+    from .properties.fast.suite import check_arguments, verify_fast
+    from .reference.schedule import check_output_dir
+
+    check_arguments(args.algorithms or None, args.threads, args.budget)       # bad input: one line, no work
+    check_output_dir(args.failures, "--failures directory")
+    t0 = time.monotonic()
+    report = verify_fast(args.algorithms or None, threads=args.threads, budget=args.budget, failures=args.failures,
+                         progress=lambda s: print(f"[{time.monotonic() - t0:6.1f} s] {s}", file=sys.stderr, flush=True))
+    print(report.table())
+    if report.ok:
+        print(f"all checks hold; every stalled row reached its dangerous case; every planted bug was caught "
+              f"({time.monotonic() - t0:.0f} s, budget {args.budget})")
+        return EXIT_OK
+    print("\nVIOLATIONS:")
+    for v in report.violations():
+        print(f"- {v}")
+    return EXIT_VIOLATION
+
+
 def cmd_prove(args) -> int:
     from .proofs.registry import all_claims as claims, get_claim, run_claim
 
@@ -559,7 +589,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--failures", metavar="DIR", default="failures",
                    help="directory where counterexamples are written (default: failures/; created if missing)")
     s.add_argument("--no-fresh", action="store_true", help="skip the fresh-process replays")
-    s.set_defaults(fn=cmd_verify)
+    s.add_argument("--fast", action="store_true",
+                   help="check the fast implementations instead: real runs on 1 .. N threads and oversubscribed, "
+                        "with and without injected stalls, checked by the reference's guarantees (replayable runs) "
+                        "and their recorded rows, and planted bugs that must be caught (docs/fast.md)")
+    s.add_argument("--threads", metavar="N", type=int,
+                   help="--fast: thread counts 1 .. N, plus an oversubscribed one (default N: the cores)")
+    s.set_defaults(fn=cmd_verify_fast)
 
     from . import experiments
     s = sub.add_parser("experiment", help="re-run a seed's experiment: a plot and a table",

@@ -12,6 +12,9 @@ A :class:`Guarantee` is a stated property of one or more algorithms:
   did is reported *vacuous*: passing it proves nothing.
 * ``broken`` maps an algorithm to its deliberately broken variant, which the
   guarantee must catch.
+* ``applies(result)`` (optional) says whether the run meets the statement's premise (a
+  bound τ given): its draws always do; a run drawn elsewhere (a fast run rebuilt through
+  the reference, ``asyncproof verify --fast``) may not, and then the check says nothing.
 
 :func:`search` runs one guarantee on one algorithm (or its broken variant) and
 returns the statistics; a violation is saved by :class:`FailureCapture` before it
@@ -59,6 +62,8 @@ class Guarantee:
     # :func:`~asyncproof.properties.strategies.schedules`); a guarantee about a class of schedules
     # (zero-delay, synchronous) restricts the adversary to it instead of filtering runs
     adversary: Callable[[object], object] | None = None
+    # whether a run meets the statement's premise (None: every run does); see the module docstring
+    applies: Callable[[RunResult], bool] | None = None
 
 
 def property_modules() -> list[str]:

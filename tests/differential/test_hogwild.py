@@ -11,24 +11,27 @@
 * each check catches a planted bug: an atomic mode whose write is a racy load and store, a lock mode
   whose lock is dropped as soon as it is taken.
 
+The checks are library functions of ``asyncproof.properties.fast.shared_memory.hogwild`` (what
+``asyncproof verify --fast`` runs), as are the planted bugs' steps.
+
 The checks restate what they check from the recorded rows; none calls the code under test for its
 reference value.  Runs are small (T <= 3000): the whole folder takes seconds.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from numba import njit
 
-from asyncproof.fast.atomics import load_f64_relaxed, store_f64_relaxed
 from asyncproof.fast.run import FastRunError, run_fast
 from asyncproof.fast.shared_memory import hogwild as H
+from asyncproof.properties.fast.shared_memory.hogwild import (check_one_chain_per_cell, check_reads_explained,
+                                                              check_rebuilt_samples, check_rounding_bound,
+                                                              dropped_lock, load_stall_store)
 from asyncproof.reference.rng import draw_batch
 from asyncproof.reference.schedule import replay
-from asyncproof.reference.shared_memory.hogwild import Sample, serial_sgd
+from asyncproof.reference.shared_memory.hogwild import serial_sgd
 
 SMALL = {"name": "sparse-svm", "params": {"m": 40, "d": 20, "nnz": 3}}
 #: six coordinates: every pair of samples likely shares one, so threads collide often
@@ -39,7 +42,6 @@ DENSE = {"name": "sparse-svm", "params": {"m": 40, "d": 8, "nnz": 6}}
 V03A = {"name": "sparse-svm", "params": {"m": 40, "d": 8, "nnz": 4, "rule": "v03a", "mu": 2.0}}
 THREADS = (1, 2, 4)                     # 4: more threads than this machine class's 2 cores
 SEEDS = (0, 1, 2)
-U = 2.0 ** -53
 
 
 def bits(a) -> bytes:
@@ -63,26 +65,7 @@ def test_fast_keyed_draw_is_the_references(seed, m):
 
 def lock_violations(run) -> list[str]:
     """What differs between a fast lock-mode run and the reference run through its recorded orders."""
-    from asyncproof.reference.errors import InputError
-    try:
-        rb = run.rebuild()
-    except InputError as e:
-        return [str(e)]
-    out = []
-    if not rb.same_x:
-        out.append("final model differs from the reference's")
-    ref = {r.k: r for r in rb.result.trace.records(Sample)}
-    for op, field in ((H.READ, "xhat"), (H.WRITE, "g")):
-        rows = run.log[run.log["op"] == op]
-        for r in rows:
-            s = ref[int(r["k"])]
-            q = s.support.index(int(r["v"]))
-            got = r["value"] if op == H.READ else r["aux"]
-            if bits(got) != bits(getattr(s, field)[q]):
-                out.append(f"sample {int(r['k'])} x[{int(r['v'])}]: {field} {got!r} vs the reference's "
-                           f"{getattr(s, field)[q]!r}")
-                break
-    return out
+    return [m for m in (check_rebuilt_samples(run),) if m]
 
 
 @pytest.mark.parametrize("threads", THREADS)
@@ -94,25 +77,6 @@ def test_lock_mode_replays_bit_for_bit(threads, seed):
     assert rep.reproduced and rep.digest == run.rebuild().result.trace.digest
     out = [o for outs in rep.trace.outputs.values() for o in outs][-1]
     assert bits(out) == bits(run.x)
-
-
-@njit(nogil=True)
-def stall(x, v, n):
-    """An injected stall (a slow core): n memory reads, which the compiler must issue."""
-    s = 0.0
-    for _ in range(n):
-        s += load_f64_relaxed(x, v)
-    return s
-
-
-@njit(nogil=True)
-def dropped_lock(locks, v, stop):
-    """The planted bug: the lock is released as soon as it is taken, so it protects nothing; a stall
-    after it makes the window in which another sample can interleave wide even on a loaded machine."""
-    ok = H.spin_lock(locks, v, stop)
-    H.unlock(locks, v)
-    stall(np.zeros(1), 0, 20000)
-    return ok
 
 
 def test_lock_check_catches_a_lock_that_protects_nothing():
@@ -130,74 +94,11 @@ def test_lock_check_catches_a_lock_that_protects_nothing():
 # (b) atomic mode: x = x_0 + Σ deltas within rounding; every read explained
 
 
-def add_chains(run):
-    """Per cell, its adds ``(value, aux, t0, t1)`` in the order they took effect, rebuilt from the
-    recorded values: the add applied to x_0, then the add applied to the value that one left, ...
-    ``None`` for a cell whose adds do not form one such chain ending at its final value."""
-    adds = run.log[run.log["op"] == H.ADD]
-    chains = {}
-    for v in np.unique(adds["v"]).tolist():
-        rows = adds[adds["v"] == v]
-        rows = rows[np.lexsort((rows["t1"], rows["t0"]))]
-        applied_to: dict = {}                       # the value an add was applied to -> those adds
-        for r in zip(rows["value"].tolist(), rows["aux"].tolist(), rows["t0"].tolist(), rows["t1"].tolist()):
-            applied_to.setdefault(bits(r[0]), []).append(r)
-        for q in applied_to.values():
-            q.reverse()                             # pop() takes the earliest
-        state, chain = np.float64(run.x0[v]), []
-        while applied_to.get(bits(state)):
-            r = applied_to[bits(state)].pop()
-            chain.append(r)
-            state = np.float64(r[0]) + np.float64(r[1])
-        complete = not any(applied_to.values()) and bits(state) == bits(run.x[v])
-        chains[v] = chain if complete else None
-    return chains
-
-
 def atomic_violations(run) -> list[str]:
-    """The three checks of an atomic-mode run:
-
-    1. per coordinate v with n adds g_1..g_n: |x[v] − (x_0[v] + Σ g_i)| <= γ_{n+1} (|x_0[v]| + Σ|g_i|),
-       γ_n = n u / (1 − n u), u = 2^-53 (n roundings of a sum, plus the rounding of math.fsum's exact sum);
-    2. the adds of each cell form one chain (each applied to the value the previous one left, from x_0
-       to x[v]): no add was lost or applied to a stale value;
-    3. the perturbed-iterate identity, per read: a read of x[v] by sample k with ticket interval (r0, r1)
-       returned the state s_i = x_0[v] + g_1 + ... + g_i (summed in the chain's order, rounded as the
-       adds rounded) for some prefix such that every add of the prefix began before the read ended
-       (t0 < r1) and every add after it ended after the read began (t1 > r0)."""
-    out, log = [], run.log
-    adds = log[log["op"] == H.ADD]
-    for v in range(run.x.size):
-        g = adds["aux"][adds["v"] == v]
-        exact = math.fsum([float(run.x0[v]), *g.tolist()])
-        n = g.size + 1
-        bound = n * U / (1 - n * U) * (abs(run.x0[v]) + float(np.abs(g).sum()))
-        if abs(run.x[v] - exact) > bound:
-            out.append(f"x[{v}] = {run.x[v]!r} is not x_0 + Σ deltas = {exact!r} within {bound:.3g}")
-    chains = add_chains(run)
-    out += [f"the adds of x[{v}] do not form one chain from x_0 to x[{v}]" for v, c in chains.items() if c is None]
-    cells = {}
-    for v, chain in chains.items():
-        if chain is None:
-            continue
-        states = [np.float64(run.x0[v])] + [np.float64(r[0]) + np.float64(r[1]) for r in chain]
-        at: dict = {}
-        for i, st in enumerate(states):
-            at.setdefault(bits(st), []).append(i)
-        began = np.maximum.accumulate([-math.inf] + [r[2] for r in chain])        # max t0 of the prefix
-        ended = np.minimum.accumulate(([r[3] for r in chain] + [math.inf])[::-1])[::-1]   # min t1 after it
-        cells[v] = (at, began, ended)
-    reads = log[log["op"] == H.READ]
-    for k, v, value, r0, r1 in zip(reads["k"].tolist(), reads["v"].tolist(), reads["value"].tolist(),
-                                   reads["t0"].tolist(), reads["t1"].tolist()):
-        if v not in cells and chains.get(v, ()) is None:
-            continue
-        at, began, ended = cells.get(v, ({bits(run.x0[v]): [0]}, [-math.inf], [math.inf]))
-        if not any(began[i] < r1 and ended[i] > r0 for i in at.get(bits(value), [])):
-            out.append(f"the read of x[{v}] by sample {k} (value {value!r}) is no state of the cell "
-                       f"that could have been current during its interval ({r0}, {r1})")
-            break
-    return out
+    """The three checks of an atomic-mode run (asyncproof.properties.fast.shared_memory.hogwild says
+    exactly what each checks): x = x_0 + Σ deltas within the rounding bound; the adds of each cell form
+    one chain from x_0 to its final value; every read is explained by the ticket intervals."""
+    return [m for m in (check_rounding_bound(run), check_one_chain_per_cell(run), check_reads_explained(run)) if m]
 
 
 @pytest.mark.parametrize("threads", THREADS)
@@ -219,18 +120,8 @@ def test_v03a_rule_lock_mode_replays_and_atomic_mode_is_explained(threads, seed)
     assert atomic_violations(run) == [] and run.stats["lost_updates"] == 0
 
 
-@njit(nogil=True)
-def racy_add(x, v, g):
-    """The planted bug: the atomic mode's write as a plain load and store (with a stall between them,
-    so that the race shows up on a loaded machine too)."""
-    old = load_f64_relaxed(x, v)
-    stall(x, v, 5000)
-    store_f64_relaxed(x, v, old + g)
-    return old
-
-
 def test_atomic_check_catches_a_racy_write():
-    steps = {"add": racy_add}
+    steps = {"add": load_stall_store}
     caught = []
     for seed in range(12):
         run = run_fast("hogwild-atomic", CROWDED, {"T": 3000}, seed=seed, threads=2, steps=steps)

@@ -1,0 +1,1 @@
+"""Checks of fast shared-memory algorithms (mirrors ``fast/shared_memory/``)."""

@@ -96,6 +96,18 @@ def test_the_planted_lock_bug_leaves_a_counterexample_that_replays_the_violation
     assert out.startswith("reproduced sha256:") and "violated again: two cores inside x[" in out
 
 
+def test_serially_equivalent_rows_and_the_split_component_replays_its_violation(tmp_path, capsys):
+    code, out, err = cli(capsys, "verify", "--fast", "serially-equivalent-sgd", "--threads", "2",
+                         "--failures", str(tmp_path))
+    assert code == 0, out + err
+    assert "serially-equivalent-sgd: rebuild, replay-determinism, serial-equivalence, conflicts-in-order" in out
+    assert "components-split-across-threads" in out and "caught in run" in out
+    path = next((tmp_path / "fast").glob("serial-equivalence.broken-cyclades-deals-merged-order-*.json"))
+    assert f"counterexample {path} (broken-cyclades-deals-merged-order) replays" in out
+    code, out, err = cli(capsys, "replay", str(path))
+    assert code == 1 and out.startswith("reproduced sha256:") and "violated again: " in out
+
+
 def test_the_variant_rebuild_follows_the_recorded_values_bit_for_bit():
     """A lock-mode run rebuilt as the reference variant whose lock is a test then a set, through the
     cells' orders the recorded values give (fast/recorder's Guide, steered by the tickets), ends at the

@@ -14,6 +14,7 @@ must violate ``serial-equivalence``.
 from __future__ import annotations
 
 from ....fast.run import fast_algorithms
+from ....fast.shared_memory.cyclades import rebuild_cyclades_run
 from ....reference.registry import get_algorithm
 from ..registry import FastSuite, Planted, declare
 
@@ -28,9 +29,7 @@ def _variant_steps(problem, seed) -> dict:
 
 
 def _rebuild_as(run, variant: str):
-    # the fast run's own rebuild, run as the variant (HOGWILD!'s takes the algorithm to run; adapt here
-    # if the fast serially-equivalent SGD rebuilds otherwise)
-    return run._rebuild(run, variant)
+    return rebuild_cyclades_run(run, variant)
 
 
 if NAME in fast_algorithms():

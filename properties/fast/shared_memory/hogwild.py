@@ -334,13 +334,13 @@ def _overlap_and_a_lock_waited_for(m: dict) -> str | None:
 
 #: the worker kernel's step between a sample's reads and its writes, and the position of the sample
 #: index j among its arguments (a constant: Numba indexes the argument tuple statically)
-STALL_STEP = "grad_support"
-J_AT = -3                         # grad_support(*arrays, j, x, out)
+STALL_STEP = "step_support"
+J_AT = -4                         # step_support(*arrays, j, xs, gamma, out)
 
 
 def _plain_step(problem):
     """The step the kernel runs for ``problem`` at :data:`STALL_STEP`, which the stall wraps."""
-    return H.SUPPORT_GRAD[problem.name]
+    return H.PROBLEMS[problem.name].step
 
 
 @njit(nogil=True)

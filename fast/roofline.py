@@ -51,9 +51,11 @@ def gather_scatter(arrays, x, js, own, gamma):
             x[indices[q]] += c * data[q]
 
 
-def run_roofline(problem, T: int, gamma: float, threads: int, seed: int = 0, timeout: float = 600.0) -> dict:
+def run_roofline(problem, T: int, gamma: float, threads: int, seed: int = 0, timeout: float = 600.0,
+                 assignment: str = "slices") -> dict:
     """The roofline loop over T samples of a CSR problem (sparse SVM) on ``threads`` threads, each taking
-    its slice of one data order per epoch as ``hogwild-* --fast`` with ``assignment="slices"``.  Returns
+    its slice of one data order per epoch as ``hogwild-* --fast`` with the same ``assignment`` (``"slices"``: a
+    shuffled order, ``"stored"``: the stored order).  Returns
     the statistics of a fast run (samples, coordinate updates, seconds, per second, setup and first
     call apart)."""
     began = time.perf_counter()
@@ -65,7 +67,7 @@ def run_roofline(problem, T: int, gamma: float, threads: int, seed: int = 0, tim
     if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 256:
         raise InputError(f"threads must be an integer in 1 .. 256, got {threads!r}")
     arrays = svm_step_arrays(prob)
-    js, owns = assignment_of("slices", seed, T, prob.m, threads)
+    js, owns = assignment_of(assignment, seed, T, prob.m, threads)
     updates = int(np.diff(arrays[0])[js].sum())
     x = np.zeros(prob.d)
     warm_from = time.perf_counter()

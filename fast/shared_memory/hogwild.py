@@ -48,6 +48,10 @@ asks for both, and they answer different questions, so both exist (``assignment`
   A thread that knows its next samples prefetches the rows of the one :data:`AHEAD` of the
   current one (``prefetch_sample``, a cache hint: no value read, no order implied), so that the
   random rows of a large data set arrive while it works on the current sample.
+* ``"stored"``: the same slices of the data in its stored order (π the identity).  The C++
+  original reads its examples through a permutation array ``perm`` (``examps[perm[i]]``); whether
+  that array is shuffled decides whether its rows arrive at random or in sequence, and the rows'
+  order, not the update, dominates this workload's speed (``asyncproof bench`` measures both).
 
 **Recording** (:mod:`asyncproof.fast.recorder`): per sample a ``SAMPLE`` row (k, v = s_k, t0 =
 ticket at its start, t1 = ticket after its last write or unlock); atomic and racy modes bracket
@@ -107,7 +111,7 @@ SAMPLE, READ, ADD, LOAD, STORE, WRITE = 0, 1, 2, 3, 4, 5
 OP_NAMES = {SAMPLE: "sample", READ: "read", ADD: "add", LOAD: "load", STORE: "store", WRITE: "write"}
 UPDATE_OPS = (ADD, STORE, WRITE)            # the rows whose value is what an update was applied to
 DONE, FULL, STOPPED, NONFINITE = 0, 1, 2, 3
-ASSIGNMENTS = ("keyed", "slices")
+ASSIGNMENTS = ("keyed", "slices", "stored")
 ROWS_PER_COORD = 3                          # racy: read, load, store (the most of any mode)
 
 GRADIENT, V03A = 0, 1
@@ -378,7 +382,10 @@ def assignment_of(assignment: str, seed: int, T: int, m: int, threads: int):
     the shared counter)."""
     if assignment == "keyed":
         return draws(seed, np.arange(T), m), [np.zeros(0, np.int64) for _ in range(threads)]
-    perm = generator(seed, STREAM_SPLIT, 0).permutation(m).astype(np.int64)
+    if assignment == "stored":
+        perm = np.arange(m, dtype=np.int64)
+    else:
+        perm = generator(seed, STREAM_SPLIT, 0).permutation(m).astype(np.int64)
     ks = np.arange(T, dtype=np.int64)
     js = perm[ks % m]
     bounds = np.array([p * m // threads for p in range(threads + 1)])
@@ -516,7 +523,7 @@ def run_hogwild(mode: str, problem=None, params: dict | None = None, seed: int =
     elif not record:
         run.why_not_replayable = f"{name} --fast ran without its recorder: nothing to replay"
     elif assignment != "keyed":
-        run.why_not_replayable = (f"{name} --fast with the slices assignment draws other samples than the "
+        run.why_not_replayable = (f"{name} --fast with the {assignment} assignment draws other samples than the "
                                   f"reference's keyed s_k: nothing to replay")
     else:
         run._rebuild = rebuild_lock_run

@@ -218,6 +218,17 @@ def test_slices_take_one_data_order_and_are_not_replayable():
     assert run.schedule is None and "slices" in run.why_not_replayable
 
 
+def test_the_stored_order_is_serial_sgd_over_the_rows_in_sequence_on_one_thread():
+    run = run_fast("hogwild-racy", SMALL, {"T": 100}, seed=3, threads=1, assignment="stored")
+    m = run.problem.m
+    serial = serial_sgd(run.problem, [k % m for k in range(100)], run.x0, run.params["gamma"])
+    assert bits(run.x) == bits(serial)
+    run = run_fast("hogwild-lock", SMALL, {"T": 100}, seed=0, threads=2, assignment="stored")
+    samples = run.log[run.log["op"] == H.SAMPLE]
+    assert all(int(r["v"]) == int(r["k"]) % m and int(r["k"]) % m * 2 // m == int(r["thread"]) for r in samples)
+    assert run.schedule is None and "stored" in run.why_not_replayable
+
+
 @njit(nogil=True)
 def boom(*args):
     """A gradient step that raises inside the compiled worker loop."""

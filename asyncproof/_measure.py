@@ -53,6 +53,9 @@ MEASUREMENTS: dict[str, Measurement] = {
     "prove": Measurement(("{python}", "-m", "asyncproof", "prove"), "asyncproof prove",
                          runs=("first", "next"), fresh_numba_cache=True,
                          note="two runs with an empty Numba cache: the first compiles the kernels"),
+    "bench": Measurement(("{python}", "-m", "asyncproof", "bench"), "asyncproof bench",
+                         note="issue 12's workload on this machine, nothing else running; the README quotes the "
+                              "table (speeds are this machine's at this load: no test compares them)"),
     **{f"experiment-{name}": Measurement(
         tuple(_EXP.format(python="{python}", name=name, tmp="{tmp}").split()),
         f"python -m asyncproof.experiments {name} --out docs/experiments --jobs 2",

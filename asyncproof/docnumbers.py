@@ -1227,6 +1227,19 @@ def render_table(name: str, columns: dict[str, str] | None = None, rows: Callabl
     return render
 
 
+def render_bench(values) -> str:
+    """The recorded ``asyncproof bench`` output, as printed, and where and when it was measured."""
+    rec = recorded("bench", values.root)
+    run = rec["runs"][0]
+    import textwrap
+    text = (f"Measured on a {_machine(rec)} machine with nothing else running (load average "
+            f"{load_during(run)} during the run), {rec['date'][:10]}, commit {rec['commit']}, in "
+            f"{duration(run['wall_s'])} (`{NUMBERS}/bench.json`; `python -m asyncproof.docnumbers --measure bench` "
+            "measures again and rewrites this block):")
+    return "\n".join([textwrap.fill(text, 90, break_on_hyphens=False, break_long_words=False), "", "```text",
+                      "$ asyncproof bench", *run["stdout"].rstrip("\n").splitlines(), "```"])
+
+
 REGIONS: dict[str, Region] = {
     "table-asgrad-figure1": Region(_EXP, render_table("asgrad-figure1"), _A),
     "table-heterogeneous-compute": Region(_EXP, render_table("heterogeneous-compute"), _H),
@@ -1237,6 +1250,7 @@ REGIONS: dict[str, Region] = {
                              "lost_updates_racy": "lost updates (racy)"},
         lambda r: r["tau"] in ("0", "2", "8")), _W),
     "verify-quick": Region("README.md", render_verify, f"{NUMBERS}/verify-quick.json and the registries"),
+    "bench": Region("README.md", render_bench, f"{NUMBERS}/bench.json"),
     "experiment-durations": Region(_EXP, render_durations, f"{NUMBERS}/experiment-*.json"),
     "mutation-table": Region("docs/properties.md", render_mutation_table,
                              f"{NUMBERS}/mutation-*.json and tests/mutation/results-*.json"),

@@ -66,7 +66,7 @@ def run_roofline(problem, T: int, gamma: float, threads: int, seed: int = 0, tim
         raise InputError(f"T must be a positive integer, got {T!r}")
     if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 256:
         raise InputError(f"threads must be an integer in 1 .. 256, got {threads!r}")
-    arrays = svm_step_arrays(prob)
+    arrays = svm_step_arrays(prob, gamma)
     js, owns = assignment_of(assignment, seed, T, prob.m, threads)
     updates = int(np.diff(arrays[0])[js].sum())
     x = np.zeros(prob.d)

@@ -499,7 +499,7 @@ def check_update_at(problem, oracle, x, gamma: float, label: str, rule_kernel=No
         got = np.zeros_like(want)
         for j in range(problem.m):
             out = np.empty(indptr[j + 1] - indptr[j])
-            kern(*problem.rule_arrays, j, x, float(gamma), out)
+            kern(*problem.rule_arrays_at(gamma), j, x, float(gamma), out)
             got[j, problem.support(j)] = out
         if msg := _compare(f"{problem.name}: kernel rule_step ({mode}) at {label}, gamma = {gamma!r}, the step "
                            f"g [j, i] =", got, want, tol, ok):

@@ -398,17 +398,27 @@ def svm_batch_grad(indptr, indices, data, y, reg, idx, x, out):
 
 
 @kernel
-def svm_v03a_step_local(indptr, indices, data, y, deg, mu, j, xs, gamma, out):
+def v03a_factors(deg, gamma, mu, out):
+    """``out[u] = 1 - gamma mu / deg_u``: v03a's shrink factor of each coordinate (1 where no sample holds
+    u), in the original's arithmetic (``scalar = gamma mu``, then ``1 - scalar / deg_u``).  A factor
+    depends only on the run's constant step, so it is computed once per run instead of once per update
+    (the same double either way); ``deg`` is int64."""
+    scalar = gamma * mu
+    for u in range(deg.shape[0]):
+        out[u] = 1.0 - scalar / deg[u] if deg[u] > 0 else 1.0
+
+
+@kernel
+def svm_v03a_step_local(indptr, indices, data, y, factors, j, xs, gamma, out):
     """HOGWILD! v03a's SVM update of sample j (the Hazy project's code, Bittorf & Re 2012:
     ``if y s < 1 then w_u += gamma y z_u``, then ``w_u *= 1 - gamma mu / deg_u`` on the support), as
     the additive step a HOGWILD! core writes, from x given on the support only: ``xs[q]`` and
     ``out[q]`` are the entries for coordinate ``u = indices[indptr[j] + q]``, ``out[q] = w_u - x_u``,
-    ``w_u = (x_u + gamma y_j z_u [y_j z_j^T x < 1]) (1 - gamma mu / deg_u)``.  ``xs`` may be ``out``
-    (each ``xs[q]`` is read before ``out[q]`` is written).
+    ``w_u = (x_u + gamma y_j z_u [y_j z_j^T x < 1]) factors[u]``, ``factors`` from :func:`v03a_factors`
+    at the same gamma.  ``xs`` may be ``out`` (each ``xs[q]`` is read before ``out[q]`` is written).
 
     The arithmetic in the original's order: ``s = z_j^T x`` (in index order), ``wxy = s y_j``,
-    ``e = gamma y_j``, ``x_u + e z_u``, ``scalar = gamma mu``, ``1 - scalar / deg_u``.  ``deg``
-    holds the number of samples whose support contains each coordinate (int64, >= 1 on a support).
+    ``e = gamma y_j``, ``x_u + e z_u``, then the product with ``1 - scalar / deg_u``.
     """
     a = indptr[j]
     t = 0.0
@@ -416,21 +426,20 @@ def svm_v03a_step_local(indptr, indices, data, y, deg, mu, j, xs, gamma, out):
         t += data[a + q] * xs[q]
     active = t * y[j] < 1.0
     e = gamma * y[j]
-    scalar = gamma * mu
     for q in range(indptr[j + 1] - a):
         v = xs[q]
         w = v + e * data[a + q] if active else v
-        w = w * (1.0 - scalar / deg[indices[a + q]])
+        w = w * factors[indices[a + q]]
         out[q] = w - v
 
 
 @kernel
-def svm_v03a_step_support(indptr, indices, data, y, deg, mu, j, x, gamma, out):
+def svm_v03a_step_support(indptr, indices, data, y, factors, j, x, gamma, out):
     """HOGWILD! v03a's SVM update of sample j at the full ``x`` (:func:`svm_v03a_step_local` at x on
     the support): ``out[k - indptr[j]]`` is the step for coordinate ``indices[k]``."""
     for k in range(indptr[j], indptr[j + 1]):
         out[k - indptr[j]] = x[indices[k]]
-    svm_v03a_step_local(indptr, indices, data, y, deg, mu, j, out, gamma, out)
+    svm_v03a_step_local(indptr, indices, data, y, factors, j, out, gamma, out)
 
 
 @kernel

@@ -228,24 +228,23 @@ def test_the_listing_shows_the_rule_and_the_generator():
 
 
 @kernel
-def _v03a_shrink_only_when_active(indptr, indices, data, y, deg, mu, j, x, gamma, out):
+def _v03a_shrink_only_when_active(indptr, indices, data, y, factors, j, x, gamma, out):
     t = 0.0
     for k in range(indptr[j], indptr[j + 1]):
         t += data[k] * x[indices[k]]
     active = t * y[j] < 1.0
     e = gamma * y[j]
-    scalar = gamma * mu
     for k in range(indptr[j], indptr[j + 1]):
         u = indices[k]
         v = x[u]
         w = v
         if active:                                  # the mistake: v03a shrinks always, not only on an active hinge
-            w = (v + e * data[k]) * (1.0 - scalar / deg[u])
+            w = (v + e * data[k]) * factors[u]
         out[k - indptr[j]] = w - v
 
 
 @kernel
-def _v03a_shrink_by_mu_over_2deg(indptr, indices, data, y, deg, mu, j, x, gamma, out):
+def _v03a_shrink_by_mu_over_2deg(indptr, indices, data, y, factors, j, x, gamma, out):
     t = 0.0
     for k in range(indptr[j], indptr[j + 1]):
         t += data[k] * x[indices[k]]
@@ -254,7 +253,7 @@ def _v03a_shrink_by_mu_over_2deg(indptr, indices, data, y, deg, mu, j, x, gamma,
         u = indices[k]
         v = x[u]
         w = v + gamma * y[j] * data[k] if active else v
-        out[k - indptr[j]] = w * (1.0 - gamma * mu / (2.0 * deg[u])) - v     # the mistake: the objective's 2 deg
+        out[k - indptr[j]] = w * (1.0 - (1.0 - factors[u]) / 2.0) - v     # the mistake: the objective's 2 deg
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -495,7 +495,7 @@ def run_cyclades(problem=None, params: dict | None = None, seed: int = 0, thread
     stop = np.zeros(1, dtype=np.int64)
     rec = Recorder(threads, max(capacity, 2), OP_NAMES, enabled=record)
     x = x0.copy()
-    arrays, rule_arrays = tuple(prob.arrays), tuple(prob.rule_arrays)
+    arrays, rule_arrays = tuple(prob.arrays), prob.rule_arrays_at(gamma)
     rule = RULE_CODES[prob.rule]
     kern_steps = {k: steps[k] for k in ("barrier", "sample_step") if k in steps and steps[k] is not ref.barrier_open}
     kern = with_steps(**kern_steps) if kern_steps else execute

@@ -123,13 +123,13 @@ def _kernel(fn):
 
 
 @_kernel
-def svm_step_support(indptr, indices, data, y, reg, deg, mu, rule, j, xs, gamma, out):
+def svm_step_support(indptr, indices, data, y, reg, factors, rule, j, xs, gamma, out):
     """The step g of sparse-svm sample j from the x̂ a core read (``xs[q]``: coordinate ``indices[indptr[j]
     + q]``), into ``out`` in the same order: rule=v03a's update (the reference's ``rule_step``), else
     ``-(γ ∇f_j(x̂))`` (the reference's :func:`~asyncproof.reference.shared_memory.hogwild.sample_step`),
     both from the kernels of :mod:`asyncproof.reference.kernels`."""
     if rule == V03A:
-        K.svm_v03a_step_local(indptr, indices, data, y, deg, mu, j, xs, gamma, out)
+        K.svm_v03a_step_local(indptr, indices, data, y, factors, j, xs, gamma, out)
     else:
         K.svm_sample_grad_local(indptr, indices, data, y, reg, j, xs, out)
         for q in range(indptr[j + 1] - indptr[j]):
@@ -137,7 +137,7 @@ def svm_step_support(indptr, indices, data, y, reg, deg, mu, rule, j, xs, gamma,
 
 
 @_kernel
-def svm_prefetch(indptr, indices, data, y, reg, deg, mu, rule, j):
+def svm_prefetch(indptr, indices, data, y, reg, factors, rule, j):
     """Hint the cache lines of sample j's row (its indices and values), which its step will read."""
     a = indptr[j]
     b = indptr[j + 1]
@@ -149,12 +149,13 @@ def svm_prefetch(indptr, indices, data, y, reg, deg, mu, rule, j):
         prefetch(data, b - 1)
 
 
-def svm_step_arrays(problem) -> tuple:
-    """The data arguments of :func:`svm_step_support`: the CSR rows, labels, the gradient rule's
-    ``reg``, v03a's ``deg`` and ``mu``, and the rule's code."""
+def svm_step_arrays(problem, gamma: float) -> tuple:
+    """The data arguments of :func:`svm_step_support` at step ``gamma``: the CSR rows, labels, the
+    gradient rule's ``reg``, v03a's shrink factors (the reference's ``rule_arrays_at(gamma)``), and the
+    rule's code."""
     indptr, indices, data, y, reg = problem.arrays
-    deg, mu = problem.rule_arrays[4], problem.rule_arrays[5]
-    return (indptr, indices, data, y, reg, deg, float(mu), np.int64(RULE_CODES[problem.rule]))
+    factors = problem.rule_arrays_at(gamma)[4]
+    return (indptr, indices, data, y, reg, factors, np.int64(RULE_CODES[problem.rule]))
 
 
 def csr_supports(problem) -> tuple[np.ndarray, np.ndarray]:
@@ -166,9 +167,10 @@ def csr_supports(problem) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class FastProblem:
-    """What the worker kernel needs of a problem: its step ``(*arrays, j, xs, gamma, out)``, the
-    step's data arguments, its supports as CSR, and ``prefetch(*arrays, j)``, a hint of the memory
-    sample j's step reads (issued :data:`AHEAD` samples early)."""
+    """What the worker kernel needs of a problem: its step ``(*arrays, j, xs, gamma, out)``, the step's
+    data arguments at a step size (``arrays(problem, gamma)``), its supports as CSR, and
+    ``prefetch(*arrays, j)``, a hint of the memory sample j's step reads (issued :data:`AHEAD` samples
+    early)."""
     step: Callable
     arrays: Callable
     supports: Callable
@@ -465,7 +467,7 @@ def run_hogwild(mode: str, problem=None, params: dict | None = None, seed: int =
     locks = np.zeros(prob.d, dtype=np.int64)
     stop = private(1, np.int64)
     fp = PROBLEMS[prob.name]
-    arrays = fp.arrays(prob)
+    arrays = fp.arrays(prob, gamma)
     kern = (with_steps(**{"step_support": fp.step, "prefetch_sample": fp.prefetch, **steps}) if steps
             else worker_kernel(prob.name))
     code = MODE_CODES[mode]

@@ -185,7 +185,7 @@ class SparseSVM(Problem):
         self.rule_mu = mu          # v03a's mu (None for rule=gradient; ``mu`` is the strong convexity constant)
         self._deg = _deg
         self._setup((indptr, indices, data, y, _reg), d, m, np.zeros(d), L=None, mu=None, sigma=None)
-        self.rule_arrays = (indptr, indices, data, y, _deg, mu if mu is not None else 0.0)
+        self._factors: dict = {}
 
     @classmethod
     def from_libsvm(cls, path, lam: float = 0.01) -> "SparseSVM":
@@ -206,6 +206,21 @@ class SparseSVM(Problem):
         """``deg[u] = d_u``, the number of samples of the full data set whose support holds ``u``; a copy."""
         return self._deg.copy()
 
+    def rule_arrays_at(self, gamma: float) -> tuple:
+        """The data arguments of the rule kernel at step ``gamma``: the CSR rows, the labels and v03a's
+        shrink factors ``1 - gamma mu / deg_u`` (:func:`~asyncproof.reference.kernels.v03a_factors`; all
+        ones under rule=gradient), computed once per step size (the reference's and ``fast/``'s alike)."""
+        gamma = float(gamma)
+        if gamma not in self._factors:
+            if len(self._factors) >= 8:                 # a few step sizes at a time, not one array per call
+                self._factors.clear()
+            out = np.ones(self.d)
+            if self.rule == "v03a":
+                K.v03a_factors(self._deg, gamma, float(self.rule_mu), out)
+            self._factors[gamma] = out
+        indptr, indices, data, y = self.arrays[:4]
+        return (indptr, indices, data, y, self._factors[gamma])
+
     def rule_step(self, x, j, gamma) -> np.ndarray:
         """rule=v03a: the step ``g`` a HOGWILD! core adds for sample ``j`` when it read ``x`` (given in
         full; only the support of ``z_j`` is used), on the support in its order (see the module)."""
@@ -217,7 +232,7 @@ class SparseSVM(Problem):
             raise InputError(f"gamma must be a finite number, got {_short(gamma)}")
         indptr = self.arrays[0]
         out = np.empty(indptr[j + 1] - indptr[j])
-        self.rule_kernel(*self.rule_arrays, j, x, float(gamma), out)
+        self.rule_kernel(*self.rule_arrays_at(gamma), j, x, float(gamma), out)
         return out
 
     def support(self, j):

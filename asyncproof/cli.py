@@ -615,11 +615,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench", help="measure fast HOGWILD! against its roofline, the C++ original and the reference",
                        description="Issue 12's benchmark: sparse SVM on the hogwild-bench data (n = 400,000 samples, "
                                    "d = 50,000 features, 40 nonzeros each), the original HOGWILD! (v03a) update, "
-                                   "gamma = 0.05, 5 epochs, each thread its slice of one data order.  Prints one "
+                                   "gamma = 0.05, 5 epochs, each thread its slice of one shuffled data order.  Prints one "
                                    "table: the roofline loop and HOGWILD! racy, atomic and locked at 1 .. N threads "
                                    "(samples/s, coordinate updates/s, the cores the threads got, ratios to the "
-                                   "roofline, the C++ original's samples/s and racy), serially-equivalent SGD where "
-                                   "it runs fast, the recorder on and off, the reference on a prefix of the same "
+                                   "roofline, the C++ original's samples/s and racy), the roofline and racy over the "
+                                   "data in its stored order, serially-equivalent SGD, the recorder on and off, "
+                                   "the reference on a prefix of the same "
                                    "run; the kernels' first calls and a run's setup apart; then the issue's "
                                    "targets, each with its measured value and pass or GAP.  Each figure is the "
                                    "median of 3 repetitions (--quick: 1).  Progress goes to stderr.",

@@ -90,7 +90,7 @@ from functools import partial
 from typing import Callable
 
 import numpy as np
-from numba import literally, njit
+from numba import njit
 
 from asyncproof.reference import kernels as K
 from asyncproof.reference.baselines._common import start_point
@@ -258,9 +258,6 @@ STEP_NAMES = ("take_lock", "add", "step_support", "prefetch_sample")
 
 def _work(mode, x, arrays, sup_ptr, sup_idx, js, counters, cidx, keyed, own, T, gamma, locks, stop, ticket,
           ilog, flog, record, smax, xs, gbuf, tk, state):
-    # one compiled loop per (mode, record): their branches fold away instead of being tested per coordinate
-    literally(mode)
-    literally(record)
     rows = 0
     done = 0
     need = 1 + ROWS_PER_COORD * smax
@@ -340,7 +337,7 @@ def _work(mode, x, arrays, sup_ptr, sup_idx, js, counters, cidx, keyed, own, T, 
         done += 1
     return _leave(state, rows, done, DONE)
 
-#: the worker loop, one specialisation per (mode, recorder on or off), each compiled once and cached on disk
+#: the worker loop of every mode, compiled once and cached on disk
 work = _kernel(_work)
 
 

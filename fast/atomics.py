@@ -45,32 +45,29 @@ def _check(arr, dtype):
     return isinstance(arr, types.Array) and arr.ndim == 1 and arr.dtype == dtype
 
 
-@intrinsic
-def fetch_add_f64(typingctx, arr, idx, val):
-    """``old = a[i]; a[i] = old + v`` as one atomic step (seq_cst); returns ``old``."""
-    if not (_check(arr, types.float64) and isinstance(idx, types.Integer)):
-        return None
-
-    def codegen(context, builder, sig, args):
-        a, i, v = args
-        i = context.cast(builder, i, sig.args[1], types.intp)
-        v = context.cast(builder, v, sig.args[2], types.float64)
-        return builder.atomic_rmw("fadd", _ptr(context, builder, sig.args[0], a, i), v, "seq_cst")
-    return types.float64(arr, idx, types.float64), codegen
+def _named(fn, name: str, doc: str):
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return intrinsic(fn)
 
 
-@intrinsic
-def fetch_add_i64(typingctx, arr, idx, val):
-    """``old = a[i]; a[i] = old + v`` as one atomic step (seq_cst); returns ``old``."""
-    if not (_check(arr, types.int64) and isinstance(idx, types.Integer)):
-        return None
+def _fetch_add(op: str, dtype, name: str):
+    """The intrinsic ``name(a, i, v)``: ``old = a[i]; a[i] = old + v`` as one ``atomicrmw op seq_cst``."""
+    def fetch_add(typingctx, arr, idx, val):
+        if not (_check(arr, dtype) and isinstance(idx, types.Integer)):
+            return None
 
-    def codegen(context, builder, sig, args):
-        a, i, v = args
-        i = context.cast(builder, i, sig.args[1], types.intp)
-        v = context.cast(builder, v, sig.args[2], types.int64)
-        return builder.atomic_rmw("add", _ptr(context, builder, sig.args[0], a, i), v, "seq_cst")
-    return types.int64(arr, idx, types.int64), codegen
+        def codegen(context, builder, sig, args):
+            a, i, v = args
+            i = context.cast(builder, i, sig.args[1], types.intp)
+            v = context.cast(builder, v, sig.args[2], dtype)
+            return builder.atomic_rmw(op, _ptr(context, builder, sig.args[0], a, i), v, "seq_cst")
+        return dtype(arr, idx, dtype), codegen
+    return _named(fetch_add, name, "``old = a[i]; a[i] = old + v`` as one atomic step (seq_cst); returns ``old``.")
+
+
+fetch_add_f64 = _fetch_add("fadd", types.float64, "fetch_add_f64")
+fetch_add_i64 = _fetch_add("add", types.int64, "fetch_add_i64")
 
 
 @intrinsic
@@ -94,60 +91,42 @@ def _atomic_load(builder, ptr, ty, ordering):
     return builder.load_atomic(ptr, ordering, 8)
 
 
-@intrinsic
-def load_i64(typingctx, arr, idx):
-    """``a[i]`` read with acquire ordering."""
-    if not (_check(arr, types.int64) and isinstance(idx, types.Integer)):
-        return None
+def _load(dtype, llty, ordering: str, name: str, doc: str):
+    """The intrinsic ``name(a, i)``: ``a[i]`` read by one ``load atomic ordering``."""
+    def load(typingctx, arr, idx):
+        if not (_check(arr, dtype) and isinstance(idx, types.Integer)):
+            return None
 
-    def codegen(context, builder, sig, args):
-        a, i = args
-        i = context.cast(builder, i, sig.args[1], types.intp)
-        return _atomic_load(builder, _ptr(context, builder, sig.args[0], a, i), ir.IntType(64), "acquire")
-    return types.int64(arr, idx), codegen
-
-
-@intrinsic
-def store_i64(typingctx, arr, idx, val):
-    """``a[i] = v`` with release ordering (a lock's release)."""
-    if not (_check(arr, types.int64) and isinstance(idx, types.Integer)):
-        return None
-
-    def codegen(context, builder, sig, args):
-        a, i, v = args
-        i = context.cast(builder, i, sig.args[1], types.intp)
-        v = context.cast(builder, v, sig.args[2], types.int64)
-        builder.store_atomic(v, _ptr(context, builder, sig.args[0], a, i), "release", 8)
-        return context.get_dummy_value()
-    return types.none(arr, idx, types.int64), codegen
+        def codegen(context, builder, sig, args):
+            a, i = args
+            i = context.cast(builder, i, sig.args[1], types.intp)
+            return _atomic_load(builder, _ptr(context, builder, sig.args[0], a, i), llty, ordering)
+        return dtype(arr, idx), codegen
+    return _named(load, name, doc)
 
 
-@intrinsic
-def load_f64_relaxed(typingctx, arr, idx):
-    """``a[i]``, one relaxed (monotonic) load: a plain load the compiler must really issue."""
-    if not (_check(arr, types.float64) and isinstance(idx, types.Integer)):
-        return None
+def _store(dtype, ordering: str, name: str, doc: str):
+    """The intrinsic ``name(a, i, v)``: ``a[i] = v`` by one ``store atomic ordering``."""
+    def store(typingctx, arr, idx, val):
+        if not (_check(arr, dtype) and isinstance(idx, types.Integer)):
+            return None
 
-    def codegen(context, builder, sig, args):
-        a, i = args
-        i = context.cast(builder, i, sig.args[1], types.intp)
-        return _atomic_load(builder, _ptr(context, builder, sig.args[0], a, i), ir.DoubleType(), "monotonic")
-    return types.float64(arr, idx), codegen
+        def codegen(context, builder, sig, args):
+            a, i, v = args
+            i = context.cast(builder, i, sig.args[1], types.intp)
+            v = context.cast(builder, v, sig.args[2], dtype)
+            builder.store_atomic(v, _ptr(context, builder, sig.args[0], a, i), ordering, 8)
+            return context.get_dummy_value()
+        return types.none(arr, idx, dtype), codegen
+    return _named(store, name, doc)
 
 
-@intrinsic
-def store_f64_relaxed(typingctx, arr, idx, val):
-    """``a[i] = v``, one relaxed (monotonic) store: a plain store the compiler must really issue."""
-    if not (_check(arr, types.float64) and isinstance(idx, types.Integer)):
-        return None
-
-    def codegen(context, builder, sig, args):
-        a, i, v = args
-        i = context.cast(builder, i, sig.args[1], types.intp)
-        v = context.cast(builder, v, sig.args[2], types.float64)
-        builder.store_atomic(v, _ptr(context, builder, sig.args[0], a, i), "monotonic", 8)
-        return context.get_dummy_value()
-    return types.none(arr, idx, types.float64), codegen
+load_i64 = _load(types.int64, ir.IntType(64), "acquire", "load_i64", "``a[i]`` read with acquire ordering.")
+store_i64 = _store(types.int64, "release", "store_i64", "``a[i] = v`` with release ordering (a lock's release).")
+load_f64_relaxed = _load(types.float64, ir.DoubleType(), "monotonic", "load_f64_relaxed",
+                         "``a[i]``, one relaxed (monotonic) load: a plain load the compiler must really issue.")
+store_f64_relaxed = _store(types.float64, "monotonic", "store_f64_relaxed",
+                           "``a[i] = v``, one relaxed (monotonic) store: a plain store the compiler must really issue.")
 
 
 @intrinsic

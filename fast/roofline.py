@@ -10,7 +10,7 @@ sample's row of the CSR arrays (its indices and values, once), its label, one re
 for the dot product and one load and one store of it for the update.  What it leaves out is what
 HOGWILD! adds on top: the problem's step kernel (for rule=v03a the per-coordinate ``deg_u`` and its
 division), the non-finite checks, the stop flag, the sample counter, atomics and locks, the
-recorder.  The loop runs on the same threads (:func:`~asyncproof.fast.run.on_threads`) with the same
+recorder.  The loop runs on the same threads (:func:`~asyncproof.fast.threads.on_threads`) with the same
 ``slices`` assignment (:func:`~asyncproof.fast.shared_memory.hogwild.assignment_of`) over the same
 data, so the ratio HOGWILD!/roofline is the cost of those additions, and its plain ``x[u] += ...``
 races exactly as the racy mode's load and store do.
@@ -26,7 +26,8 @@ from numba import njit
 from asyncproof.reference.errors import InputError
 from asyncproof.reference.schedule import _problem_from
 
-from .run import FastRunError, on_threads, private, throughput
+from .run import FastRunError, private
+from .threads import on_threads, throughput
 from .shared_memory.hogwild import AHEAD, assignment_of, svm_prefetch, svm_step_arrays
 
 

@@ -9,9 +9,6 @@ schedule of the run (rebuilt on first use of :attr:`FastRun.schedule`).
 
 from __future__ import annotations
 
-import math
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -81,63 +78,6 @@ def private(n: int, dtype=np.float64) -> np.ndarray:
     """A zeroed array of ``n`` cells that shares no cache line with any other array: a thread's own
     scratch (state, buffers), written on every sample."""
     return np.zeros(n + 2 * PAD, dtype=dtype)[PAD:PAD + n]
-
-
-@dataclass
-class Threads:
-    """How :func:`on_threads` ended: wall-clock seconds from the start until every thread ended (or the
-    timeout), whether the timeout struck, the threads still running after the stop flag, and the CPU
-    time each thread got (less than the wall clock where the machine ran other work on its cores)."""
-    seconds: float
-    timed_out: bool
-    stuck: list
-    cpu: list
-
-
-def on_threads(name: str, threads: int, body: Callable[[int], None], timeout: float, stop: np.ndarray) -> Threads:
-    """``body(p)`` for p = 0 .. threads-1 on long-lived daemon threads that start together (a barrier:
-    a thread started first would otherwise finish a short run alone).  At the timeout ``stop[0]`` is
-    set and the threads get 5 s more to notice; daemons, so even one that ignored the flag could not
-    keep the process alive.  ``body`` handles its own errors."""
-    start = threading.Barrier(threads)
-    cpu = [0.0] * threads
-
-    def target(p: int) -> None:
-        try:
-            start.wait(timeout)
-        except threading.BrokenBarrierError:
-            return
-        c0 = time.thread_time()
-        body(p)
-        cpu[p] = time.thread_time() - c0
-
-    pool = [threading.Thread(target=target, args=(p,), name=f"{name}-worker-{p}", daemon=True)
-            for p in range(threads)]
-    t0 = time.perf_counter()
-    for th in pool:
-        th.start()
-    deadline = t0 + timeout
-    for th in pool:
-        th.join(max(0.0, deadline - time.perf_counter()))
-    seconds = time.perf_counter() - t0
-    timed_out = any(th.is_alive() for th in pool) or start.broken
-    if timed_out:
-        stop[0] = 1
-        for th in pool:
-            th.join(5.0)
-    return Threads(seconds, timed_out, [th.name for th in pool if th.is_alive()], cpu)
-
-
-def throughput(samples: int, updates: int, ran: Threads, setup: float, first_call: float) -> dict:
-    """A fast run's statistics: samples and coordinate updates, in ``seconds`` (the threads' wall clock)
-    and per second; ``cpu_seconds``, the CPU time the threads got together (``cpu_seconds / seconds``
-    is the number of cores they really had); the setup before the kernel's first call, and that call
-    (compiling the kernel or loading it from numba's cache, and warming it), apart."""
-    seconds = ran.seconds
-    per = (lambda n: n / seconds) if seconds > 0 else (lambda n: math.inf)
-    return {"samples": samples, "updates": updates, "threads": len(ran.cpu), "seconds": seconds,
-            "samples_per_s": per(samples), "updates_per_s": per(updates), "cpu_seconds": sum(ran.cpu),
-            "setup_seconds": setup, "first_call_seconds": first_call}
 
 
 def fast_algorithms() -> dict:

@@ -113,7 +113,7 @@ from ..atomics import fetch_add_i64, load_f64_relaxed, load_i64, store_f64_relax
 from ..recorder import LOG_DTYPE, Guide, Recorder, pattern_classifier
 from ..rng import draws
 from ..run import FastRun, FastRunError, Rebuilt
-from ..threads import prepare_threads, run_threads
+from ..threads import on_threads, prepare_threads, throughput, timeout_error
 from .hogwild import _row
 
 NAME = ref.NAME
@@ -472,6 +472,7 @@ def run_cyclades(problem=None, params: dict | None = None, seed: int = 0, thread
     step), ``barrier`` and ``sample_step`` (:func:`with_steps`); ``capacity``: rows per thread
     buffer.  The data order is the reference's (keyed draws or ``order``): ``assignment`` is
     ``"keyed"``."""
+    began = time.perf_counter()
     if assignment != "keyed":
         raise InputError(f"{NAME} --fast takes the reference's data order π (assignment 'keyed'), not {assignment!r}")
     steps = dict(steps or {})
@@ -512,6 +513,7 @@ def run_cyclades(problem=None, params: dict | None = None, seed: int = 0, thread
                     stop, rec.ticket, lg.ilog, lg.flog, record, xloc, gbuf, state)
 
     # compile (or load from the cache) and warm in the main thread: plans and runs of zero batches
+    warm_from = time.perf_counter()
     warm = PlanScratch(prob.d, 1, threads)
     warm.plan(sup_ptr, sup_idx, pi, B, threads, 0, 0, stop, worder, wptr, np.zeros(3, np.int64))
     draws(seed, np.arange(0), prob.m)
@@ -520,11 +522,12 @@ def run_cyclades(problem=None, params: dict | None = None, seed: int = 0, thread
     kern(x0.copy(), arrays, rule_arrays, rule, sup_ptr, sup_idx, pi, worder, wptr[:0], B, 0, threads, gamma, arrived,
          stop, np.zeros(1, np.int64), rec.logs[0].ilog, rec.logs[0].flog, record, scratch[0][1], scratch[0][2],
          np.zeros(SPUN + 1, np.int64))
+    warm_seconds = time.perf_counter() - warm_from
     failures: list = []
     planned = threading.Barrier(threads)          # every batch planned before any is run
     plan_seconds = [0.0] * threads
     yields = [0] * threads
-    t_start = time.perf_counter()                 # (run_threads starts the threads next)
+    t_start = time.perf_counter()                 # (on_threads starts the threads next)
 
     def plan(p_):
         ps, info = scratch[p_][0], scratch[p_][4]
@@ -587,17 +590,16 @@ def run_cyclades(problem=None, params: dict | None = None, seed: int = 0, thread
 
     for st in scratch:
         st[3][T_NOW] = -1
-    seconds = run_threads(NAME, worker, threads, timeout, stop,
-                          lambda: f"{sum(int(s[3][DONE_N]) for s in scratch)} of {T} positions done",
-                          on_timeout=planned.abort)
+    ran = on_threads(NAME, threads, worker, timeout, stop, on_timeout=planned.abort)
+    if ran.timed_out:
+        raise timeout_error(NAME, timeout, ran, f"{sum(int(s[3][DONE_N]) for s in scratch)} of {T} positions done")
     if failures:
         p_, t, what = min(failures, key=lambda f: (f[1] < 0, f[1]))
         raise FastRunError(f"{NAME} --fast: worker {p_} {what}")
     info = np.sum([s[4] for s in scratch], axis=0)
     info[1] = max(int(s[4][1]) for s in scratch)
     updates = int(np.diff(sup_ptr)[pi].sum())
-    stats = {"samples": T, "updates": updates, "threads": threads, "seconds": seconds,
-             "updates_per_s": updates / seconds if seconds > 0 else math.inf,
+    stats = {**throughput(T, updates, ran, warm_from - began, warm_seconds),
              "plan_seconds": max(plan_seconds), "batches": nb, "components": int(info[0]),
              "largest_component": int(info[1]), "conflicting_components": int(info[2]),
              "barrier_spins": int(sum(int(s[3][SPUN]) for s in scratch)), "barrier_yields": sum(yields)}

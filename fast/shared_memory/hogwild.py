@@ -103,7 +103,8 @@ from ..atomics import (cas_i64, fetch_add_f64, fetch_add_i64, load_f64_relaxed, 
                        store_f64_relaxed, store_i64)
 from ..recorder import LOG_DTYPE, Guide, Recorder, pattern_classifier
 from ..rng import draws
-from ..run import PAD, FastRun, FastRunError, Rebuilt, on_threads, private, throughput
+from ..run import PAD, FastRun, FastRunError, Rebuilt, private
+from ..threads import on_threads, prepare_threads, throughput, timeout_error
 
 ATOMIC, RACY, LOCK = 0, 1, 2
 MODE_CODES = {"atomic": ATOMIC, "racy": RACY, "lock": LOCK}
@@ -434,18 +435,9 @@ def run_hogwild(mode: str, problem=None, params: dict | None = None, seed: int =
     it from numba's cache, and warming it) and the run (the threads) apart."""
     began = time.perf_counter()
     name = f"hogwild-{mode}"
-    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 256:
-        raise InputError(f"threads must be an integer in 1 .. 256, got {threads!r}")
     if assignment not in ASSIGNMENTS:
         raise InputError(f"assignment must be one of {', '.join(ASSIGNMENTS)}, got {assignment!r}")
-    if not (isinstance(timeout, (int, float)) and timeout > 0):
-        raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    params = dict(params or {})
-    given_n = params.pop("n", None)
-    params["n"] = threads
-    alg, p, prob = _prepare(name, problem, params, seed)
-    if given_n is not None and resolve_params(name, {"n": given_n})["n"] != threads:
-        raise InputError(f"{name} --fast: the cores are the threads; n = {given_n} but threads = {threads}")
+    alg, p, prob = prepare_threads(name, problem, params, seed, threads, timeout, "n")
     if p["tau"] is not None:
         raise InputError(f"{name} --fast does not enforce the bounded overlap tau: leave it unset")
     if prob.name not in PROBLEMS:
@@ -509,8 +501,7 @@ def run_hogwild(mode: str, problem=None, params: dict | None = None, seed: int =
 
     ran = on_threads(name, threads, worker, timeout, stop)
     if ran.timed_out:
-        raise FastRunError(f"{name} --fast: timed out after {timeout:g} s with {int(min(counters.sum(), T))} of {T} "
-                           f"samples started" + (f"; {', '.join(ran.stuck)} did not stop" if ran.stuck else ""))
+        raise timeout_error(name, timeout, ran, f"{int(min(counters.sum(), T))} of {T} samples started")
     if failures:
         p_, k, what = min(failures, key=lambda f: (f[1] < 0, f[1]))
         raise FastRunError(f"{name} --fast: worker {p_} {what} at iteration k = {k}")

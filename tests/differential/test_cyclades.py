@@ -270,7 +270,7 @@ def test_a_work_step_that_drops_a_position_is_refused_in_one_line():
 
 @pytest.mark.parametrize("kw,message", [
     ({"assignment": "slices"}, "takes the reference's data order π (assignment 'keyed'), not 'slices'"),
-    ({"params": {"threads": 3}}, "the cores are the threads; threads = 3 but threads = 2"),
+    ({"params": {"threads": 3}}, "the cores are the threads: threads = 3 was given, but the run has threads = 2"),
     ({"problem": "quadratic"}, "runs the problem(s) sparse-svm, not 'quadratic'"),
     ({"steps": {"allocate": abs}}, "has no step 'allocate'; its steps are: work, barrier, sample_step"),
 ])

@@ -42,8 +42,8 @@ from typing import Callable, Iterable
 from .errors import InputError
 
 #: the families, in the order every registry lists them (the order of the seeds' algorithms:
-#: the baselines first, the agreement algorithms last)
-FAMILIES = ("baselines", "parameter_server", "shared_memory", "agreement")
+#: the baselines first, the agreement algorithms, then the decentralized SGD built on them)
+FAMILIES = ("baselines", "parameter_server", "shared_memory", "agreement", "decentralized")
 
 
 def modules_of(package: str, families: Iterable[str] | None = FAMILIES) -> list[str]:

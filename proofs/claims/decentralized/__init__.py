@@ -1,0 +1,1 @@
+"""The claims about the decentralized family (reference/decentralized/), one module per claim."""

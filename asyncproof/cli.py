@@ -188,7 +188,7 @@ def _print_run(res, adversary: str) -> None:
 
 
 def cmd_run(args) -> int:
-    from .reference.schedule import check_output_path, run_algorithm
+    from .reference.schedule import check_output_dir, check_output_path, run_algorithm
 
     if args.fast:
         return cmd_run_fast(args)
@@ -201,6 +201,8 @@ def cmd_run(args) -> int:
     if args.plot:
         from .plots import check_plot_path
         check_plot_path(args.plot)
+    if args.checkpoints:
+        check_output_dir(args.checkpoints, "--checkpoints directory")
     params = _kv(args.param, "parameter")
     if args.iterations is not None:
         if "T" in params:
@@ -215,7 +217,7 @@ def cmd_run(args) -> int:
         prog.compiling()
         res = run_algorithm(args.algorithm, problem=_problem_arg(args), params=params, seed=args.seed,
                             adversary=args.adversary or "roundrobin", model=model, max_steps=args.max_events,
-                            progress=prog)
+                            progress=prog, checkpoints=args.checkpoints)
     finally:
         prog.done()
     _print_run(res, args.adversary or "roundrobin")
@@ -239,7 +241,7 @@ def cmd_run_fast(args) -> int:
     if args.algorithm not in fast:
         raise InputError(f"--fast runs {', '.join(sorted(fast))}; not {args.algorithm!r}")
     for flag, given in (("--adversary", args.adversary), ("--model", args.model), ("--plot", args.plot),
-                        ("--max-events", args.max_events)):
+                        ("--max-events", args.max_events), ("--checkpoints", args.checkpoints)):
         if given is not None:
             raise InputError(f"{flag} is not for --fast runs: the operating system interleaves the threads")
     if args.save:
@@ -547,6 +549,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="model constraints, e.g. f=1,majority=true,tau=3,fairness=10")
     s.add_argument("--save", metavar="FILE", help="write the schedule (JSON v1) to FILE (atomically)")
     s.add_argument("--plot", metavar="FILE.png", help="draw the space-time diagram and loss curve")
+    s.add_argument("--checkpoints", metavar="DIR",
+                   help="keep the processes' non-volatile memory in DIR (one file per process, written "
+                        "atomically); a recovered process restarts from its file")
     s.add_argument("--fast", action="store_true",
                    help="run on real threads (hogwild-atomic, hogwild-racy, hogwild-lock), recording what happened; "
                         "with --save (hogwild-lock) the recorded schedule, which 'asyncproof replay' reproduces")

@@ -626,8 +626,11 @@ class _RunningJob:
 class Engine:
     """Runs one :class:`System` under an adversary and a :class:`Model`; see :func:`run`."""
 
-    def __init__(self, system: System, adversary, model: Model | None = None):
+    def __init__(self, system: System, adversary, model: Model | None = None, checkpoints=None):
         self.system = system
+        # non-volatile memory on disk (reference/checkpoints.py): every Checkpoint is also written
+        # there, and a recovered process restarts from what is read back
+        self.checkpoints = checkpoints
         self.model = (model or Model()).validate(len(system.processes))
         self.adversary = adversary
         self.trace = Trace(declared=system.records, algorithm=system.name)
@@ -797,7 +800,8 @@ class Engine:
         elif ev.kind == "recover":
             p = self.procs[ev.pid]
             spec = self.system.processes[ev.pid]
-            self._start(p, spec.recover(self.contexts[ev.pid], copy.deepcopy(self.nvm.get(ev.pid))))
+            saved = self.checkpoints.load(ev.pid) if self.checkpoints is not None else copy.deepcopy(self.nvm.get(ev.pid))
+            self._start(p, spec.recover(self.contexts[ev.pid], saved))
         else:  # pragma: no cover
             raise AssertionError(ev.kind)
 
@@ -853,6 +857,8 @@ class Engine:
                     self.adversary.stopped(self, jid, j.job.worker)
         elif isinstance(a, Checkpoint):
             self.nvm[p.pid] = copy.deepcopy(a.state)
+            if self.checkpoints is not None:
+                self.checkpoints.save(p.pid, a.state)
         elif isinstance(a, Output):
             self.trace.outputs.setdefault(p.pid, []).append(_frozen(a.value))
             self._step_outputs.append((p.pid, a.value))
@@ -954,9 +960,11 @@ class Engine:
 
 
 def run(system: System, adversary, model: Model | None = None, max_steps: int = 100_000,
-        progress: Callable[[int, int], None] | None = None) -> Trace:
-    """Run ``system`` to quiescence (or ``max_steps``) under ``adversary`` and ``model``."""
-    return Engine(system, adversary, model).run(max_steps=max_steps, progress=progress)
+        progress: Callable[[int, int], None] | None = None, checkpoints=None) -> Trace:
+    """Run ``system`` to quiescence (or ``max_steps``) under ``adversary`` and ``model``; with
+    ``checkpoints`` (a :class:`~asyncproof.reference.checkpoints.CheckpointDir`) the processes'
+    non-volatile memory is on disk."""
+    return Engine(system, adversary, model, checkpoints).run(max_steps=max_steps, progress=progress)
 
 
 def event_kind(name: str) -> str | None:

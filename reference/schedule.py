@@ -149,6 +149,8 @@ def write_atomically(path: str | os.PathLike, data: str | bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())             # on disk before the rename: a crash leaves the old file or the new
         os.chmod(tmp, 0o666 & ~_umask())          # mkstemp makes 0600; a saved file reads like any other
         os.replace(tmp, path)
     except BaseException:
@@ -215,9 +217,10 @@ def prepare(algorithm: "str | Algorithm", problem=None, params: dict | None = No
 
 def run_algorithm(algorithm: "str | Algorithm", problem=None, params: dict | None = None, seed: int = 0,
                   adversary: Adversary | str | None = None, model: Model | dict | None = None,
-                  max_steps: int | None = None, progress=None) -> RunResult:
+                  max_steps: int | None = None, progress=None, checkpoints: str | os.PathLike | None = None) -> RunResult:
     """Run an algorithm (by name, or an :class:`~asyncproof.reference.registry.Algorithm`) once and
-    return its trace, schedule and metrics."""
+    return its trace, schedule and metrics.  ``checkpoints``: a directory holding the processes'
+    non-volatile memory (:mod:`~asyncproof.reference.checkpoints`), one file per process."""
     alg, p, prob = prepare(algorithm, problem, params, seed)
     algorithm = alg.name
     adv = make_adversary(adversary) if isinstance(adversary, (str, dict)) else (adversary or RoundRobin())
@@ -225,7 +228,12 @@ def run_algorithm(algorithm: "str | Algorithm", problem=None, params: dict | Non
     system = alg.system(prob, p, seed)
     steps = alg.max_steps(p) if max_steps is None else max_steps
     from .engine import Engine
-    engine = Engine(system, adv, mdl)
+    store = None
+    if checkpoints is not None:
+        from .checkpoints import CheckpointDir
+        store = CheckpointDir(checkpoints, {"algorithm": alg.name, "params": _jsonable(p), "problem": prob.spec(),
+                                            "seed": seed})
+    engine = Engine(system, adv, mdl, store)
     try:
         trace = engine.run(max_steps=steps, progress=progress)
     except Exception as e:

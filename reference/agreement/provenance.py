@@ -76,6 +76,11 @@ class Point:
     def __copy__(self):
         return self
 
+    def __reduce__(self):
+        # pickled into a checkpoint file (reference/checkpoints.py): rebuilt through __init__, the
+        # same bits and weights
+        return (Point, (self.x, self.w))
+
     def __eq__(self, other):
         return isinstance(other, Point) and self.x.tobytes() == other.x.tobytes() and self.w == other.w
 

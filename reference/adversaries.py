@@ -28,9 +28,13 @@ PCT(seed=1, d=3, horizon=1000)
 
 from __future__ import annotations
 
+import math
+import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+import numpy as np
 
 from .errors import InputError, ReplayDivergence
 from .params import Param, at_least, bounded_int, parse_pairs, resolve
@@ -199,16 +203,26 @@ class Timed(Adversary):
     once: the worker's next job begins at the time of the stop (or when the stopped
     job would have begun, if it was waiting behind another), as when a real worker
     drops a calculation.
+
+    ``faults``: crashes and recoveries at simulated times, ``(time, "crash" | "recover",
+    pid)``; each is taken at the first step at or after its time when the model enables it
+    (a crash of a process that is down waits until it is up again), in the order given.
+    On the command line: ``timed:...,faults=crash@3:p2;recover@6.5:p2``.
+
+    >>> make_adversary("timed:model=fixed,s=1,faults=crash@3:p2;recover@6.5:p2").faults
+    ((3.0, 'crash', 2), (6.5, 'recover', 2))
     """
     models: dict = field(default_factory=dict)
     default: Any = field(default_factory=lambda: Fixed(1.0))
     seed: int = 0
+    faults: tuple = ()
     name = "timed"
 
     def __post_init__(self):
         _check_int("seed", self.seed)
         if isinstance(self.models, (list, tuple)):
             self.models = {f"w{i}": m for i, m in enumerate(self.models)}
+        self.faults = check_faults(self.faults)
 
     def reset(self, engine) -> None:
         self.clock = 0.0
@@ -216,6 +230,7 @@ class Timed(Adversary):
         self._count: dict[str, int] = {}
         self._free: dict[str, float] = {}   # a worker computes its jobs one after another
         self._begin: dict[int, float] = {}
+        self._faults = list(self.faults)     # the planned faults not taken yet
 
     def model_of(self, worker: str):
         return self.models.get(worker, self.default)
@@ -241,6 +256,15 @@ class Timed(Adversary):
             if e.kind == "finish":
                 self._finish_time(e)
         normal = [i for i, e in enumerate(events) if not e.is_fault]
+        if self._faults and (self._faults[0][0] <= self.clock or not normal):
+            at, kind, pid = self._faults[0]
+            hit = [i for i, e in enumerate(events) if e.kind == kind and e.pid == pid]
+            if hit:                          # due, or nothing else can happen before it: the clock jumps
+                self._faults.pop(0)
+                self.clock = max(self.clock, at)
+                return hit[0]
+        if not normal:                       # only faults the model allows, none planned: as round-robin
+            return 0
         instant = [i for i in normal if events[i].kind != "finish"]
         if instant:
             return instant[0]
@@ -253,8 +277,41 @@ class Timed(Adversary):
         return {"time": self.clock}
 
     def to_json(self) -> dict:
-        return {"name": self.name, "seed": self.seed, "default": self.default.to_json(),
-                "models": {w: m.to_json() for w, m in sorted(self.models.items())}}
+        out = {"name": self.name, "seed": self.seed, "default": self.default.to_json(),
+               "models": {w: m.to_json() for w, m in sorted(self.models.items())}}
+        if self.faults:                      # only then: the files of runs without faults are unchanged
+            out["faults"] = [list(f) for f in self.faults]
+        return out
+
+
+def check_faults(faults) -> tuple:
+    """``faults`` as a tuple of ``(time, kind, pid)`` (from tuples, lists or the command line's
+    ``crash@3:p2;recover@6.5:p2``); InputError naming the bad entry."""
+    if isinstance(faults, str):
+        entries = []
+        for part in filter(None, (p.strip() for p in faults.split(";"))):
+            m = re.fullmatch(r"(crash|recover)@([^:]+):p(\d+)", part)
+            if not m:
+                raise InputError(f"faults entry {part!r} must read crash@TIME:pN or recover@TIME:pN")
+            entries.append((m.group(2), m.group(1), int(m.group(3))))
+        faults = entries
+    out = []
+    for f in faults or ():
+        if not isinstance(f, (list, tuple)) or len(f) != 3:
+            raise InputError(f"a planned fault must be (time, 'crash' | 'recover', pid), got {f!r}")
+        time_, kind, pid = f
+        try:
+            time_ = float(time_)
+        except (TypeError, ValueError):
+            raise InputError(f"planned fault {list(f)!r}: the time {time_!r} is not a number") from None
+        if not math.isfinite(time_) or time_ < 0:
+            raise InputError(f"planned fault {list(f)!r}: the time must be finite and >= 0")
+        if kind not in ("crash", "recover"):
+            raise InputError(f"planned fault {list(f)!r}: the kind must be 'crash' or 'recover'")
+        if isinstance(pid, bool) or not isinstance(pid, (int, np.integer)) or pid < 0:
+            raise InputError(f"planned fault {list(f)!r}: the pid must be a non-negative integer")
+        out.append((time_, kind, int(pid)))
+    return tuple(out)
 
 
 @dataclass
@@ -360,7 +417,8 @@ ADVERSARY_HELP = {
     "pct": "PCT priority change points; params seed=0, d=3, horizon=1000",
     "delay": "delay every message/job to the bound; param tau=1",
     "timed": "simulated compute times; params model=fixed|exp|lognormal with its own params "
-             "(s, c, lam, mu, sigma; s may list one time per worker as s=1/2/4), seed=0",
+             "(s, c, lam, mu, sigma; s may list one time per worker as s=1/2/4), seed=0, "
+             "faults=crash@TIME:pN;recover@TIME:pN (planned crashes and recoveries)",
 }
 
 
@@ -395,7 +453,7 @@ def make_adversary(spec: str | dict) -> Adversary:
         if name == "timed":
             return Timed(models={w: timing_from_json(m) for w, m in d.get("models", {}).items()},
                          default=timing_from_json(d.get("default", {"model": "fixed", "s": 1.0})),
-                         seed=int(d.get("seed", 0)))
+                         seed=int(d.get("seed", 0)), faults=d.get("faults", ()))
         params = d
     else:
         if not isinstance(spec, str) or not spec.strip():
@@ -412,6 +470,7 @@ def make_adversary(spec: str | dict) -> Adversary:
         params = dict(params)
         seed = resolve("adversary 'timed'", {"seed": _SEED}, {"seed": params.pop("seed", 0)})["seed"]
         model = params.pop("model", "fixed")
+        faults = check_faults(params.pop("faults", ""))
         per_worker = {k: str(v).split("/") for k, v in params.items() if "/" in str(v)}
         if per_worker:
             counts = {len(v) for v in per_worker.values()}
@@ -423,9 +482,9 @@ def make_adversary(spec: str | dict) -> Adversary:
                 p = {k: (v[i] if k in per_worker else params[k]) for k, v in
                      {**{k: None for k in params}, **per_worker}.items()}
                 models[f"w{i}"] = parse_timing(model + ":" + ",".join(f"{k}={v}" for k, v in p.items()))
-            return Timed(models=models, default=models["w0"], seed=seed)
+            return Timed(models=models, default=models["w0"], seed=seed, faults=faults)
         default = parse_timing(model + ":" + ",".join(f"{k}={v}" for k, v in params.items()))
-        return Timed(default=default, seed=seed)
+        return Timed(default=default, seed=seed, faults=faults)
     except InputError:
         raise
     except (TypeError, ValueError) as e:

@@ -2,8 +2,8 @@
 
 Each module builds one :class:`~asyncproof.proofs.registry.Claim` and registers it
 at import; :func:`asyncproof.proofs.registry.all_claims` imports every module of this
-package's family folders (``agreement/``, ``parameter_server/``, ``shared_memory/``, as in
-``reference/``) on first use, so adding a claim is adding a module there.
+package's family folders (``agreement/``, ``decentralized/``, ``parameter_server/``,
+``shared_memory/``, as in ``reference/``) on first use, so adding a claim is adding a module there.
 
 ===============================================  =================================  ====================================
 module                                           claim id                           seed, slide (or paper)
@@ -12,6 +12,8 @@ module                                           claim id                       
 ``agreement/agreement_rounds``                   ``agreement-q-rounds``             000, MDAA rounds R from q
 ``agreement/agreement_validity``                 ``agreement-convex-aggregate``     000, Aggregate rules
 ``agreement/coordinatewise_diameter``            ``coordinatewise-diameter``        000, "Main Correctness Claims"
+``decentralized/diameter_recurrence``           ``diameter-recurrence``            000, "Main Correctness Claims",
+                                                                                    "Correctness Proof"
 ``parameter_server/asgrad_theorem1``             ``asgrad-theorem1``                001, "Theorem 1"
 ``parameter_server/shuffled_assignment``         ``shuffled-assignment``            001, "Table 1", shuffled async SGD
 ``parameter_server/delayed_gd_quadratic``        ``delayed-gd-quadratic``           004, "Asynchronous SGD can get wild"

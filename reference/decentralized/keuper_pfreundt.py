@@ -291,7 +291,7 @@ ALGORITHM = register(Algorithm(
 # seed 003's k-means setting (Figure 14): ASGD with and without communication
 
 
-def kmeans_curves(n: int = 4, T: int = 30, eps: float = 0.05, b: int = 10, N: int = 2, k: int = 2, m: int = 800,
+def kmeans_curves(n: int = 4, T: int = 30, eps: float = 0.2, b: int = 10, N: int = 2, k: int = 2, m: int = 800,
                   seed: int = 0, adversary: str = "random:seed=0") -> dict[str, list[float]]:
     """f(w_t^1) for t = 1 .. T + 1 (node p0's model: the slide's answer) on seed 003's synthetic k-means
     problem (k = 10 centroids in d = 10, Gaussian blobs, m samples), for ASGD with ``k`` recipients

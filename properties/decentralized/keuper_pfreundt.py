@@ -95,6 +95,12 @@ def _close(got, want, scale) -> bool:
     return bool(np.all(np.abs(np.asarray(got) - want) <= 1e-12 * scale))
 
 
+def _off(got, want, scale) -> str:
+    """How far ``got`` is from ``want``, against the rounding tolerance 1e-12·scale."""
+    d = float(np.max(np.abs(np.asarray(got) - want)))
+    return f"max |difference| {d:.3g}, {d / (1e-12 * scale):.3g} x the rounding tolerance"
+
+
 def _scale(u: Update, eps: float) -> float:
     return 1.0 + float(np.max(np.abs(np.concatenate([np.ravel(u.w), np.ravel(u.delta)] +
                                                     [np.ravel(b) for b in u.buffers]))))
@@ -121,7 +127,8 @@ def check_parzen_window(result) -> str | None:
         want = expected_result(u, eps, accepted)
         if not _close(u.result, want, _scale(u, eps)):
             return (f"node {pid}, t = {u.t}: w_(t+1) = {np.asarray(u.result).tolist()} is not the update with the "
-                    f"states the window accepts ({sum(accepted)} of them): {want.tolist()}")
+                    f"states the window accepts ({sum(accepted)} of them): {want.tolist()} "
+                    f"({_off(u.result, want, _scale(u, eps))})")
     return None
 
 
@@ -198,7 +205,7 @@ def check_update(result) -> str | None:
         if not _close(u.result, want, _scale(u, eps)):
             return (f"node {pid}, t = {u.t}: w_(t+1) = {np.asarray(u.result).tolist()}, the generalised update with "
                     f"|N| = {sum(accepted)} of N = {N} slots gives {want.tolist()} "
-                    f"(max |difference| {float(np.max(np.abs(np.asarray(u.result) - want))):.3g})")
+                    f"({_off(u.result, want, _scale(u, eps))})")
     return None
 
 

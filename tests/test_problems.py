@@ -27,6 +27,7 @@ SMALL = {
     "kmeans": dict(m=12, p=2, k=3, seed=5),
     "matrix-completion": dict(n_rows=5, n_cols=4, rank=2, m=12, noise=0.2, mu=0.3, seed=6),
     "graph-cuts": dict(nodes=6, m=9, labels=3, seed=7),
+    "double-well": dict(d=2, sigma=0.3, m=6, seed=8),
 }
 NAMES = sorted(SMALL)
 CACHE: dict[str, Problem] = {}
@@ -473,7 +474,7 @@ def test_bad_data_is_an_input_error_naming_the_field(build, match):
 
 
 BAD_PARAMS = [
-    ("foo", {}, "unknown problem 'foo'; known: graph-cuts, kmeans, least-squares, logistic, matrix-completion, quadratic, sparse-svm"),
+    ("foo", {}, "unknown problem 'foo'; known: double-well, graph-cuts, kmeans, least-squares, logistic, matrix-completion, quadratic, sparse-svm"),
     ("quadratic", {"dd": 3}, "unknown parameter 'dd' = 3; known: seed, d, cond, sigma, m"),
     ("quadratic", {"sigma": -1.0}, "sigma must be finite and >= 0, got -1.0"),
     ("quadratic", {"sigma": 0.5}, "sigma = 0.5 needs m >= 2"),
@@ -554,7 +555,8 @@ def test_problems_are_listed_in_their_documented_order_and_a_new_module_after_th
     from asyncproof.reference import problems
     from asyncproof.reference.problems import base
     from asyncproof.reference.registries import Registry
-    order = ["quadratic", "least-squares", "logistic", "sparse-svm", "kmeans", "matrix-completion", "graph-cuts"]
+    order = ["quadratic", "least-squares", "logistic", "sparse-svm", "kmeans", "matrix-completion", "graph-cuts",
+             "double-well"]
     assert list(PROBLEMS) == list(PROBLEM_HELP) == [k.name for k in PROBLEMS.all()] == order
     (tmp_path / "aaa_cubic.py").write_text(textwrap.dedent("""
         from asyncproof.reference.problems.base import ProblemKind, register
@@ -570,5 +572,5 @@ def test_problems_are_listed_in_their_documented_order_and_a_new_module_after_th
         vars(problems).pop("aaa_cubic", None)
     modules = [m.rsplit(".", 1)[1] for m in base._modules()]
     assert modules == ["quadratic", "least_squares", "logistic", "sparse_svm", "kmeans", "matrix_completion",
-                       "graph_cuts", "aaa_cubic", "base", "local_full_gradient"]
+                       "graph_cuts", "double_well", "aaa_cubic", "base", "local_full_gradient"]
     assert list(fresh) == ["cubic"] and fresh.origin("cubic") == "asyncproof.reference.problems.aaa_cubic"

@@ -30,11 +30,14 @@ name                      source and definition
                           mu_u ||L_u||^2 + mu_v ||R_v||^2`` for the observed entry ``j = (u, v)``
 ``"graph-cuts"``          seed 002, slide "Graph Cuts": ``f_j = w_uv ||x_u - x_v||_1`` for the edge
                           ``j = (u, v)``, subject to ``1_K^T x_a = 1, x_a >= 0`` (by projection)
+``"double-well"``         seed 000, slide "Non Strongly Convex Functions Require a Majority":
+                          ``f_j(x) = (x_1^2 - 1)^2/4 + 1/2 sum_{k>=2} x_k^2 + <xi_j, x>``, two minima
+                          ``(+-1, 0, ...)``, the saddle ``0`` as x0
 ========================  ==========================================================================
 
 Each problem is one module of this package -- ``quadratic``, ``least_squares``, ``logistic``
 (with its ``w7a-like`` generator), ``sparse_svm``, ``kmeans``, ``matrix_completion``,
-``graph_cuts``, in the order of the table -- holding its class, its parameter tables and its
+``graph_cuts``, ``double_well``, in the order of the table -- holding its class, its parameter tables and its
 build function, and declaring itself into :data:`PROBLEMS`; :mod:`.base` has what they share,
 :mod:`.local_full_gradient` the wrapper of the local full gradient (below).  A new problem is a
 new module: registered by being there, listed after these.
@@ -105,6 +108,7 @@ from .base import PROBLEMS, Kernels, Problem, ProblemKind, _int_array, _short
 PROBLEMS.load()
 
 from . import local_full_gradient  # noqa: E402
+from .double_well import DoubleWell  # noqa: E402
 from .graph_cuts import SIMPLEX_TOL, GraphCuts  # noqa: E402
 from .kmeans import KMeans  # noqa: E402
 from .least_squares import LeastSquares  # noqa: E402
@@ -114,7 +118,7 @@ from .matrix_completion import MatrixCompletion  # noqa: E402
 from .quadratic import Quadratic  # noqa: E402
 from .sparse_svm import SparseSVM  # noqa: E402
 
-__all__ = ["GraphCuts", "KMeans", "Kernels", "LeastSquares", "LocalFullGradient", "Logistic", "MatrixCompletion",
+__all__ = ["DoubleWell", "GraphCuts", "KMeans", "Kernels", "LeastSquares", "LocalFullGradient", "Logistic", "MatrixCompletion",
            "PROBLEMS", "PROBLEM_HELP", "Problem", "ProblemKind", "Quadratic", "SIMPLEX_TOL", "SparseSVM",
            "make_problem"]
 

@@ -342,7 +342,8 @@ class ProblemKind:
 
 #: PROBLEMS' order, by module: the order the problems were added in and are documented in (the table of
 #: ``__init__.py``), which their names would not give; a module not listed comes after these, by name
-_ORDER = ("quadratic", "least_squares", "logistic", "sparse_svm", "kmeans", "matrix_completion", "graph_cuts")
+_ORDER = ("quadratic", "least_squares", "logistic", "sparse_svm", "kmeans", "matrix_completion", "graph_cuts",
+          "double_well")
 
 
 def _modules() -> list[str]:

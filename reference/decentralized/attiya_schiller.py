@@ -109,7 +109,7 @@ from ..baselines._common import start_point, x0_param
 from ..engine import Broadcast, Checkpoint, Output, ProcessSpec, Receive, Send, System, compute
 from ..errors import InputError
 from ..records import ITERATE, Record, declare, record
-from ..registry import (MAX_ITERATIONS, MAX_ROUNDS, Algorithm, Cost, MemoryEstimate, Steps, arrays_cost,
+from ..registry import (MAX_ITERATIONS, Algorithm, Cost, MemoryEstimate, Steps, arrays_cost,
                         bounded_int, events_cost, records_cost, register)
 from .common import (GradientAt, ModelAt, batch_param, coordinatewise_diameter, diameters, rate_of, rate_params,
                      sample_indices, stochastic_gradient)
@@ -473,14 +473,18 @@ def memory(problem, p) -> MemoryEstimate:
                                ("T",)))
 
 
+#: every iteration runs a whole MDAA (R rounds of K in-cluster rounds, n² messages a round): bounds
+#: that keep the step budget of the largest run finite (the memory check refuses most of the range)
+MAX_T, MAX_AGREEMENT_ROUNDS = MAX_ITERATIONS // 10, 100
+
 PARAMS = {
     "clusters": cluster_params([1, 1, 1])["clusters"],
-    "T": bounded_int("T", 4, "iterations t = 1 .. T", 1, MAX_ITERATIONS, "T (iterations)"),
+    "T": bounded_int("T", 4, "iterations t = 1 .. T", 1, MAX_T, "T (iterations)"),
     **rate_params(0.05, "constant"),
     "b": batch_param(1),
     "x0": x0_param(),
-    "R": bounded_int("R", 1, "MDAA rounds per iteration (step 5)", 1, MAX_ROUNDS, "R (MDAA rounds)"),
-    "K": bounded_int("K", 2, "in-cluster rounds of each MDAA round (the slide's constant)", 1, MAX_ROUNDS,
+    "R": bounded_int("R", 1, "MDAA rounds per iteration (step 5)", 1, MAX_AGREEMENT_ROUNDS, "R (MDAA rounds)"),
+    "K": bounded_int("K", 2, "in-cluster rounds of each MDAA round (the slide's constant)", 1, MAX_AGREEMENT_ROUNDS,
                      "K (in-cluster rounds)"),
     "rule": MDAA_PARAMS["rule"],
 }

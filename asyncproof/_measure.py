@@ -64,7 +64,8 @@ MEASUREMENTS: dict[str, Measurement] = {
         written_as=("--out {tmp}/out", "--out docs/experiments"),
         note="written to a scratch folder and compared byte for byte with the committed files (the Markdown's "
              "'Reproduce' line names the folder it was written to: read as docs/experiments)")
-       for name in ("asgrad-figure1", "heterogeneous-compute", "hogwild-sparsity")},
+       for name in ("asgrad-figure1", "heterogeneous-compute", "hogwild-sparsity", "decentralized-sgd",
+                    "asgd-kmeans")},
     **{f"mutation-{b}": Measurement(
         ("{python}", "tests/mutation/run.py", "--budget", b, "--jobs", "2"),
         f"python tests/mutation/run.py --budget {b} --jobs 2", cwd="{root}",

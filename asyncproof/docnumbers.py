@@ -310,6 +310,20 @@ def _hetero(root: Path) -> dict[str, str]:
     return out
 
 
+def _decentralized(root: Path) -> dict[str, str]:
+    """decentralized-sgd's and asgd-kmeans' tables: how close the averaging algorithms keep the models,
+    how far apart the others end on the double well, and ASGD's margin over silent in seeds' spreads."""
+    rows = experiment_table("decentralized-sgd", root)
+    averaging = [_num(r["max_Δcw"]) for r in rows if r["method"] in ("Attiya–Schiller", "General Algorithm")]
+    apart = [_num(r["final_Δcw"]) for r in rows if r["setting"].startswith("nonconvex")
+             and r["method"] in ("Keuper–Pfreundt ASGD", "SimuParallelSGD")]
+    km = experiment_file("asgd-kmeans", root)
+    spreads = re.findall(r"n = (\d+): ASGD ends .*?, ([\d.]+) spreads over the seeds", km)
+    return {"dz_avg_dcw": sig(max(averaging)), "dz_apart_lo": f"{min(apart):.2g}", "dz_apart_hi": f"{max(apart):.2g}",
+            "dz_km_n1": spreads[0][0], "dz_km_s1": spreads[0][1], "dz_km_n2": spreads[-1][0],
+            "dz_km_s2": spreads[-1][1]}
+
+
 def _hogwild(root: Path) -> dict[str, str]:
     name = "hogwild-sparsity"
     rows = experiment_table(name, root)
@@ -464,7 +478,8 @@ def _rounds(root: Path) -> dict[str, str]:
 
 GROUPS: dict[str, Callable[[Path], dict[str, str]]] = {
     "rounds": _rounds, "w7a": _w7a, "edges": _edges,
-    "asgrad": _asgrad, "hetero": _hetero, "hogwild": _hogwild, "registries": _registries,
+    "asgrad": _asgrad, "hetero": _hetero, "hogwild": _hogwild, "decentralized": _decentralized,
+    "registries": _registries,
     "verify": lambda root: _verify(root), "measured": lambda root: _measured(root),
     "mutation": lambda root: _mutation(root), "prove": lambda root: _prove(root),
 }
@@ -500,7 +515,7 @@ def _from_code(name: str, fn) -> dict[str, str]:
 
 #: the keys' prefixes, per group
 PREFIX = {"rounds": "rd_", "w7a": "w_", "asgrad": ("asgrad_", "_asgrad"), "hetero": ("h_", "t_", "_h_"),
-          "hogwild": ("hw_", "_hw_"),
+          "hogwild": ("hw_", "_hw_"), "decentralized": "dz_",
           "registries": ("n_", "ex_", "broken_"), "verify": ("v_", "_v_"), "measured": ("d_", "_d_"),
           "mutation": "m_", "prove": ("p_", "_p_"), "edges": "e_"}
 
@@ -700,7 +715,7 @@ NOT_RESULTS: dict[str, list[str]] = {
                   r"The first run killed 40 of 44",          # history: the mutation check's first run
                   ],
     "docs/experiments.md": [r"Seed 001 runs", r"about 11\.6 nonzeros",  # w7a's statistic: the generator's input
-                            r"and 3% positive labels", r"λ = 0\.1", r"Exp\(λ = 0\.25\)"],
+                            r"and 3% positive labels", r"λ = 0\.1", r"Exp\(λ = 0\.25\)", r"ε = 0\.2, b = 10"],
     "docs/properties.md": [r"The first run at `quick` killed 40 of 44",   # history
                            r"<!-- guarantees: generated.*?<!-- guarantees: end -->"],   # tests/test_properties_table.py
     "docs/hogwild.md": [r"\(1\.5R \+ r\)²",
@@ -797,6 +812,13 @@ QUOTES: list[Quote] = [
     Quote(_EXP, "the last [[h_final_points]] of those times (the last ~[[h_final_share]] of the horizon)", _H),
     Quote(_EXP, "an i.i.d. and a label-sorted split: [[asgrad_settings]] settings.", _A),
     Quote(_EXP, "i.i.d. and label-sorted splits: [[h_settings]] settings.", _H),
+    # docs/experiments.md, decentralized-sgd and asgd-kmeans
+    Quote(_EXP, "the averaging algorithms keep the models together (Δ^cw at most [[dz_avg_dcw]] over the whole run)",
+          "docs/experiments/decentralized-sgd.md"),
+    Quote(_EXP, "processes end in different wells (Δ^cw ≈ [[dz_apart_lo]]–[[dz_apart_hi]], the distance",
+          "docs/experiments/decentralized-sgd.md"),
+    Quote(_EXP, "silent variant at both sizes, by [[dz_km_s1]] (n = [[dz_km_n1]]) and [[dz_km_s2]] (n = [[dz_km_n2]]) "
+                "of the spread", "docs/experiments/asgd-kmeans.md"),
     # docs/experiments.md, asgrad-figure1
     Quote(_EXP, "target ||∇f||² <= 10^-5 ||∇f(x_0)||² = [[asgrad_target]].", _A),
     Quote(_EXP, "lowest ||∇f||² in **[[asgrad_lowest]] of [[asgrad_settings]]** settings, [[asgrad_margin_lo]]× "
@@ -1144,7 +1166,7 @@ def _prove(root: Path) -> dict[str, str]:
 
 def _measured(root: Path) -> dict[str, str]:
     out = {}
-    for name in ("asgrad-figure1", "heterogeneous-compute", "hogwild-sparsity"):
+    for name, _ in EXPERIMENT_ROWS:
         rec = recorded(f"experiment-{name}", root)
         run = rec["runs"][0]
         key = name.replace("-", "_")
@@ -1174,7 +1196,9 @@ def _mutation(root: Path) -> dict[str, str]:
 
 
 EXPERIMENT_ROWS = [("asgrad-figure1", "001, AsGrad poster, Figure 1"), ("hogwild-sparsity", "002, HOGWILD!"),
-                   ("heterogeneous-compute", "004, Ringleader ASGD")]
+                   ("heterogeneous-compute", "004, Ringleader ASGD"),
+                   ("decentralized-sgd", "000 and 003, Attiya–Schiller and Keuper–Pfreundt"),
+                   ("asgd-kmeans", "003, Keuper–Pfreundt, Figure 14")]
 
 
 def render_durations(values) -> str:

@@ -34,7 +34,7 @@ def quick(tmp_path_factory):
 
 
 def test_registry():
-    assert set(E.EXPERIMENTS) == {*TIMED, "hogwild-sparsity"}
+    assert set(E.EXPERIMENTS) == {*TIMED, "hogwild-sparsity", "decentralized-sgd", "asgd-kmeans"}
 
 
 @pytest.mark.parametrize("name", ["asgrad-figure1", "heterogeneous-compute"])

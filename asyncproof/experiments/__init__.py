@@ -11,6 +11,11 @@ figure, the Markdown file, the saved schedules) is in :mod:`.common`.
                            asynchronous SGD vs mini-batch SGD (:mod:`.heterogeneous_compute`)
 ``hogwild-sparsity``       seed 002 (HOGWILD!): sparse SVM as the overlap bound τ and the
                            sparsity vary (:mod:`.hogwild_sparsity`)
+``decentralized-sgd``      seeds 000 and 003: Attiya–Schiller vs the General Algorithm vs
+                           Keuper–Pfreundt ASGD vs SimuParallelSGD, with a crash and a recovery
+                           (:mod:`.decentralized_sgd`)
+``asgd-kmeans``            seed 003 (Keuper–Pfreundt), Figure 14: ASGD vs silent on k-means,
+                           k = 10, d = 10 (:mod:`.asgd_kmeans`)
 =========================  ================================================================
 
 Each writes a PNG and a Markdown table into an output folder (the same bytes on every run of
@@ -33,13 +38,16 @@ import sys
 from pathlib import Path
 
 from ..reference.data import w7a_like
+from .asgd_kmeans import asgd_kmeans, asgd_kmeans_verdict
 from .asgrad_figure1 import asgrad_figure1, asgrad_verdict
 from .common import EXPERIMENTS, ExperimentResult, markdown_table, replay_hint
+from .decentralized_sgd import decentralized_sgd, decentralized_verdict
 from .heterogeneous_compute import (heterogeneous_compute, hetero_verdict, optimal_time_heterogeneous,
                                     optimal_time_homogeneous, reference_constants)
 from .hogwild_sparsity import hogwild_sparsity, hogwild_verdict
 
-__all__ = ["EXPERIMENTS", "ExperimentResult", "asgrad_figure1", "asgrad_verdict", "hetero_verdict",
+__all__ = ["EXPERIMENTS", "ExperimentResult", "asgd_kmeans", "asgd_kmeans_verdict", "asgrad_figure1", "asgrad_verdict",
+           "decentralized_sgd", "decentralized_verdict", "hetero_verdict",
            "heterogeneous_compute", "hogwild_sparsity", "hogwild_verdict", "main", "markdown_table",
            "optimal_time_heterogeneous", "optimal_time_homogeneous", "reference_constants", "run_experiment",
            "w7a_like"]

@@ -286,21 +286,3 @@ ALGORITHM = register(Algorithm(
     max_steps=lambda p: p["n"] * (p["T"] * (6 + 2 * p["k"]) + 4) + 10,
 ))
 
-
-# --------------------------------------------------------------------------------------
-# seed 003's k-means setting (Figure 14): ASGD with and without communication
-
-
-def kmeans_curves(n: int = 4, T: int = 30, eps: float = 0.2, b: int = 10, N: int = 2, k: int = 2, m: int = 800,
-                  seed: int = 0, adversary: str = "random:seed=0") -> dict[str, list[float]]:
-    """f(w_t^1) for t = 1 .. T + 1 (node p0's model: the slide's answer) on seed 003's synthetic k-means
-    problem (k = 10 centroids in d = 10, Gaussian blobs, m samples), for ASGD with ``k`` recipients
-    (``"asgd"``) and for the silent variant k = 0 (``"silent"``), same seed and adversary."""
-    from ..schedule import run_algorithm
-    problem = {"name": "kmeans", "params": {"m": m, "p": 10, "k": 10, "seed": seed}}
-    curves = {}
-    for name, kk in (("asgd", k), ("silent", 0)):
-        r = run_algorithm("keuper-pfreundt-asgd", problem=problem, seed=seed, adversary=adversary,
-                          params={"n": n, "T": T, "eps": eps, "b": b, "N": N, "k": kk})
-        curves[name] = [float(r.problem.value(mdl.x)) for mdl in r.trace.records(ModelAt, 0)]
-    return curves

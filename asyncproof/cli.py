@@ -188,7 +188,7 @@ def _print_run(res, adversary: str) -> None:
 
 
 def cmd_run(args) -> int:
-    from .reference.schedule import check_output_dir, check_output_path, run_algorithm
+    from .reference.schedule import check_output_path, run_algorithm
 
     if args.fast:
         return cmd_run_fast(args)
@@ -201,8 +201,6 @@ def cmd_run(args) -> int:
     if args.plot:
         from .plots import check_plot_path
         check_plot_path(args.plot)
-    if args.checkpoints:
-        check_output_dir(args.checkpoints, "--checkpoints directory")
     params = _kv(args.param, "parameter")
     if args.iterations is not None:
         if "T" in params:
@@ -210,14 +208,17 @@ def cmd_run(args) -> int:
             raise InputError("give the iterations once: --iterations or --param T=..., not both")
         params["T"] = str(args.iterations)
     model = {k: _literal(v) for k, v in _kv(args.model, "model").items()} or None
-    from .reference.registry import resolve_params
-    resolve_params(args.algorithm, params)     # a bad name or value is one line, before any progress line
+    from .reference.adversaries import make_adversary
+    from .reference.schedule import checkpoint_dir, prepare
+    # every bad name, value, adversary or checkpoint directory is one line, before any progress line
+    alg, resolved, problem = prepare(args.algorithm, _problem_arg(args), params, args.seed)
+    adversary = make_adversary(args.adversary or "roundrobin")
+    store = checkpoint_dir(args.checkpoints, alg, resolved, problem, args.seed)
     prog = _Progress(f"running {args.algorithm}")
     try:
         prog.compiling()
-        res = run_algorithm(args.algorithm, problem=_problem_arg(args), params=params, seed=args.seed,
-                            adversary=args.adversary or "roundrobin", model=model, max_steps=args.max_events,
-                            progress=prog, checkpoints=args.checkpoints)
+        res = run_algorithm(alg, problem=problem, params=params, seed=args.seed, adversary=adversary, model=model,
+                            max_steps=args.max_events, progress=prog, checkpoints=store)
     finally:
         prog.done()
     _print_run(res, args.adversary or "roundrobin")

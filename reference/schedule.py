@@ -215,12 +215,23 @@ def prepare(algorithm: "str | Algorithm", problem=None, params: dict | None = No
     return alg, p, prob
 
 
+def checkpoint_dir(checkpoints, alg, params: dict, problem, seed: int):
+    """The :class:`~asyncproof.reference.checkpoints.CheckpointDir` of a run (None without one): a
+    directory is checked (another run's checkpoints refused) before the run starts."""
+    from .checkpoints import CheckpointDir
+    if checkpoints is None or isinstance(checkpoints, CheckpointDir):
+        return checkpoints
+    return CheckpointDir(checkpoints, {"algorithm": alg.name, "params": _jsonable(params), "problem": problem.spec(),
+                                       "seed": seed})
+
+
 def run_algorithm(algorithm: "str | Algorithm", problem=None, params: dict | None = None, seed: int = 0,
                   adversary: Adversary | str | None = None, model: Model | dict | None = None,
-                  max_steps: int | None = None, progress=None, checkpoints: str | os.PathLike | None = None) -> RunResult:
+                  max_steps: int | None = None, progress=None, checkpoints=None) -> RunResult:
     """Run an algorithm (by name, or an :class:`~asyncproof.reference.registry.Algorithm`) once and
     return its trace, schedule and metrics.  ``checkpoints``: a directory holding the processes'
-    non-volatile memory (:mod:`~asyncproof.reference.checkpoints`), one file per process."""
+    non-volatile memory (:mod:`~asyncproof.reference.checkpoints`), one file per process (or the
+    :class:`~asyncproof.reference.checkpoints.CheckpointDir` :func:`checkpoint_dir` made for this run)."""
     alg, p, prob = prepare(algorithm, problem, params, seed)
     algorithm = alg.name
     adv = make_adversary(adversary) if isinstance(adversary, (str, dict)) else (adversary or RoundRobin())
@@ -228,12 +239,7 @@ def run_algorithm(algorithm: "str | Algorithm", problem=None, params: dict | Non
     system = alg.system(prob, p, seed)
     steps = alg.max_steps(p) if max_steps is None else max_steps
     from .engine import Engine
-    store = None
-    if checkpoints is not None:
-        from .checkpoints import CheckpointDir
-        store = CheckpointDir(checkpoints, {"algorithm": alg.name, "params": _jsonable(p), "problem": prob.spec(),
-                                            "seed": seed})
-    engine = Engine(system, adv, mdl, store)
+    engine = Engine(system, adv, mdl, checkpoint_dir(checkpoints, alg, p, prob, seed))
     try:
         trace = engine.run(max_steps=steps, progress=progress)
     except Exception as e:

@@ -59,7 +59,6 @@ and sees it fail.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -293,7 +292,7 @@ def check_rate(budget: str, algorithm="general-sgd", rate=None, problem=None, fa
         ratios = [p[2] * p[0] * p[1] / scale for p in points]
         alpha, beta = _fit_exponents(points)
         rows.append(f"{fam}: c = {max(ratios):.3g} (max ratio; log-LS {math.exp(np.mean(np.log(ratios))):.3g}), "
-                    f"E ∝ T^{alpha:.2f} M^{beta:.2f}, growth in T <= {max(growth):.2f}, worst E/seq_M = "
+                    f"E ∝ T^{alpha:.2f}" + (f" M^{beta:.2f}" if math.isfinite(beta) else "") + f", growth in T <= {max(growth):.2f}, worst E/seq_M = "
                     f"{worst_q[0]:.2f} ({worst_q[1]}); " + ", ".join(by_M))
     head = (f"n = {N}, quadratic d = {prob.d} (μ = {prob.mu:g}, L = {prob.L:g}, σ² = {prob.sigma ** 2:g}, "
             f"‖x_1−x*‖² = {D0:g}), η_t = {reference['eta']:g}/t, T in {Ts}, {S} seeds, worst node; "

@@ -122,7 +122,7 @@ def test_rate_fails_when_the_average_keeps_one_model(family):
 
 
 def test_partition_fails_when_the_average_keeps_one_model():
-    r = check("partition").run("quick", algorithm=keeps_one_model(), cuts=((5, 2, 2),))
+    r = check("partition").run("quick", algorithm=keeps_one_model(), cuts=((4, 2, 2),))
     assert not r.passed and "above seq_M" in r.detail
 
 

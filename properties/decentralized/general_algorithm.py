@@ -31,6 +31,22 @@ cross links are held back until nothing else can happen, priorities, crash plans
 
   - ``broken-general-minority-quorum``: waits for n − f messages with f = ⌈n/2⌉ crashes "tolerated",
     ⌊n/2⌋ messages: a minority, so two sides of a partition proceed apart.
+
+* ``general-external-convergence`` (seed 000, "Strongly Convex Q ⇒ 'External' Convergence": "for any
+  M", "withstands partitioning"): on a quadratic (the gradient noise additive and independent of x)
+  with η_t = 1/(μt), every node's E‖x_{T+1}^i − x*‖² is at most the exact error of sequential
+  mini-batch SGD with batch M (:meth:`~asyncproof.reference.problems.Quadratic.minibatch_sgd_error`),
+  for any M and under the drawn partition, where a side may hear only itself.  Why it holds: every
+  model is a convex combination of models that went through the same linear maps, and each
+  iteration's gradient noise reaches a node with weights that sum to 1 and are each at most 1/M (each
+  average is over at least M models), so its variance is at most 1/M of one gradient's.  E is
+  estimated over :data:`EXTERNAL_SEEDS` replays of the run's events under other seeds; a node
+  significantly above (z > :data:`EXTERNAL_Z`) is a violation.  The tightness: with every process
+  averaging all n models (M = n, round-robin) the bound is met with equality in expectation.
+  (``asyncproof prove external-convergence`` fits the slide's constant over a grid of M and T.)
+
+  - ``broken-general-first-model``: Avg(received models) read as the first model received (the
+    lowest pid): the noise is not averaged, and a node's error is a single model's.
 """
 
 from __future__ import annotations
@@ -359,5 +375,103 @@ _register(
 variant("broken-general-minority-quorum", of="general-sgd",
         mistake="waits for n − f with f = ⌈n/2⌉: ⌊n/2⌋ messages, a minority",
         replace={"quorum": lambda n: n - -(-n // 2)})
+
+# --- general-external-convergence ------------------------------------------------------------------
+
+#: replays of a drawn schedule under other seeds, and the one-sided z above which a mean is
+#: significantly above its bound (p < 4e-5 under normality)
+EXTERNAL_SEEDS = 8
+EXTERNAL_Z = 4.0
+
+
+def _draw_external(data, algorithm: str) -> Case:
+    """A strongly convex quadratic (H = diag(2 .. 4): μ = 2), η_t = 1/(μt), any M ("for any M"), and a
+    partition drawn by :class:`PartitionAdversary`: with M at most a side, each side proceeds alone."""
+    n = data.draw(st.sampled_from([4, 5, 3]), label="n")
+    # M = 2 first: a minority quorum that still averages (n >= 4), then 1, a majority, all
+    M = data.draw(st.sampled_from(sorted({2, 1, majority(n), n}, key=[2, 1, majority(n), n].index)), label="M")
+    # 16 coordinates: one run's ‖x − x*‖² is a sum of many terms, so a few seeds estimate its mean well
+    problem = {"name": "quadratic", "params": {"d": 16, "cond": 2.0, "sigma": 2.0, "m": 16}}
+    params = {"n": n, "M": M, "T": data.draw(st.integers(3, 6), label="T"), "eta": 0.5, "schedule": "inverse"}
+    return Case(algorithm, problem, params, data.draw(st.integers(0, 63), label="seed"))
+
+
+def external_report(result, seeds: int = EXTERNAL_SEEDS):
+    """(rows, message): per node that output, (pid, mean, standard error, bound, z) of ‖x_{T+1}^i − x*‖² over
+    ``seeds`` replays of the run's events under other seeds, against the exact error of sequential
+    mini-batch SGD with batch M·b on the same steps; message if one is significantly above it."""
+    p, problem = result.params, result.problem
+    T, M = p["T"], waited_for(result)
+    x_star = problem.minimizer()
+    bound = problem.minibatch_sgd_error(M * p["b"], [rate_of(p, t) for t in range(1, T + 1)])[-1]
+    errs: dict[int, list[float]] = {}
+    for s in range(seeds):
+        at = {}
+        for _, pid, _, m in replay_with_seed(result.schedule, 7_919 * (result.schedule.seed + 1) + s).stepwise(ModelAt):
+            if m.t == T + 1:
+                at[pid] = m.x
+        for pid, x in at.items():
+            errs.setdefault(pid, []).append(float(np.sum((np.asarray(x) - x_star) ** 2)))
+    rows = []
+    for pid in sorted(errs):
+        v = np.asarray(errs[pid])
+        mean, se = float(v.mean()), float(v.std(ddof=1)) / math.sqrt(len(v))
+        rows.append((pid, mean, se, bound, (mean - bound) / se if se > 0 else -math.inf))
+    worst = max(rows, key=lambda r: r[4], default=None)
+    if worst is not None and worst[4] > EXTERNAL_Z:
+        pid, mean, se, b, z = worst
+        return rows, (f"p{pid}: E‖x_(T+1) − x*‖² ≈ {mean:.4g} ± {se:.2g} ({seeds} seeds, the run's events replayed) "
+                      f"above sequential mini-batch SGD's exact {b:.4g} with batch M = {M} (T = {T}, η_t = 1/(μt)): "
+                      f"measured/bound = {mean / b:.3g}, z = {z:.1f}")
+    return rows, None
+
+
+def check_external(result) -> str | None:
+    return external_report(result)[1]
+
+
+def _heard_a_minority(result) -> bool:
+    """Some average took fewer models than a majority (the process heard only a minority), at M >= 2
+    (with M = 1 the bound is a single model's: nothing to average)."""
+    M, n = waited_for(result), result.params["n"]
+    return M >= 2 and any(len(a.senders) < majority(n) for _, _, a in averages(result))
+
+
+class BalancedPartition(PartitionAdversary):
+    """:class:`PartitionAdversary` whose cut is drawn balanced first (⌊n/2⌋ | ⌈n/2⌉, then the others):
+    both sides are minorities or nearly, so a quorum M of at most the smaller side proceeds on each
+    side alone, hearing only a minority ("withstands partitioning")."""
+    name = "hypothesis-balanced-partition"
+
+    def reset(self, engine) -> None:
+        super().reset(engine)
+        n = len(engine.procs)
+        order = [n // 2] + [c for c in range(n + 1) if c != n // 2]
+        self.cut = self.data.draw(st.sampled_from(order), label="balanced cut")
+
+
+_register(
+    name="general-external-convergence",
+    statement="on a strongly convex Q, for any M and any schedule, even one where processes hear only a minority, "
+              "E‖x_(T+1)^i − x*‖² is at most sequential mini-batch SGD's with batch M (Monte Carlo over the run's "
+              "events replayed under other seeds, against the exact sequential value)",
+    source="seed 000, 'Strongly Convex Q ⇒ External Convergence' (both versions: 'for any M', 'withstands "
+           "partitioning')",
+    draw=_draw_external,
+    check=check_external,
+    hard=_heard_a_minority,
+    hard_case="an average over fewer than a majority, at M >= 2",
+    broken="broken-general-first-model",
+    adversary=BalancedPartition,
+)
+
+
+def _first_model(models: dict) -> np.ndarray:
+    return models[min(models)].copy()       # the mistake: Avg(received) read as received[0]
+
+
+variant("broken-general-first-model", of="general-sgd",
+        mistake="takes the first received model (lowest pid) instead of the average",
+        replace={"average": _first_model})
 
 replay_covers(lambda data, alg: draw_case(data, alg, explicit_M=True), "general-sgd")

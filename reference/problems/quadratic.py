@@ -62,6 +62,34 @@ class Quadratic(Problem):
                     L=float(max(abs(eig[0]), abs(eig[-1]))), mu=float(eig[0]) if eig[0] > 0 else None,
                     sigma=math.sqrt(K.mean_sq_row_dist(xi, mean)))
 
+    def minimizer(self) -> np.ndarray:
+        """argmin f = x* − H⁻¹ mean(ξ) (x* exactly when the noise is centred, up to its rounding)."""
+        H, x_star, xi = self.arrays
+        return x_star - np.linalg.solve(H, xi.mean(axis=0))
+
+    def minibatch_sgd_error(self, batch: int, rates, x1=None) -> list[float]:
+        """[E‖x_{t+1} − argmin f‖² for t = 1 .. len(rates)] of sequential mini-batch SGD with ``batch``
+        samples per step (uniform, with replacement) and steps ``rates`` (η_1, η_2, ...), exactly.
+
+        The gradient noise ξ_j − mean(ξ) is additive and does not depend on x, so per eigendirection
+        h of H: e_{t+1} = (1 − η_t h)² e_t + η_t² σ_h²/batch, σ_h² one sample's noise variance along it
+        (seed 000, "Strongly Convex Q": the rate of sequential mini-batch SGD with batch M).
+
+        >>> q = Quadratic(np.diag([2.0]), xi=[[1.0], [-1.0]])
+        >>> [round(v, 6) for v in q.minibatch_sgd_error(2, [0.5, 0.25], x1=[0.0])]    # σ² = 1, x1 = x*
+        [0.125, 0.0625]
+        """
+        H, _, xi = self.arrays
+        h, Q = np.linalg.eigh(H)
+        x1 = self.x0 if x1 is None else np.asarray(x1, dtype=np.float64)
+        e = (Q.T @ (x1 - self.minimizer())) ** 2
+        noise = np.mean(((xi - xi.mean(axis=0)) @ Q) ** 2, axis=0)
+        out = []
+        for eta in rates:
+            e = (1 - eta * h) ** 2 * e + eta * eta * noise / batch
+            out.append(float(e.sum()))
+        return out
+
     def _restrict(self, idx):
         H, x_star, xi = self.arrays
         return Quadratic(H, x_star, xi[idx])

@@ -129,27 +129,17 @@ def _quadratic(problem):
 
 
 def optimum(problem) -> np.ndarray:
-    """x* of the quadratic's mean f: x° − H⁻¹ mean(ξ) (x° exactly, up to the rounding of the centring)."""
-    H, x_c, xi = _quadratic(problem)
-    return x_c - np.linalg.solve(H, xi.mean(axis=0))
+    """x* of the quadratic's mean f (the problem's own :meth:`~asyncproof.reference.problems.Quadratic.minimizer`)."""
+    _quadratic(problem)
+    return problem.minimizer()
 
 
 def sequential_error(problem, M: int, T: int, rate: dict, x1=None) -> list[float]:
-    """[E‖x_{t+1} − x*‖² for t = 1..T] of sequential mini-batch SGD with batch M, exactly.
-
-    Per eigendirection h of H: e_{t+1} = (1 − η_t h)² e_t + η_t² σ_h²/M, σ_h² the variance of one
-    sample's noise along it (the gradient noise is additive, x-independent, i.i.d. per draw)."""
-    H, _, xi = _quadratic(problem)
-    h, Q = np.linalg.eigh(H)
-    x1 = problem.x0 if x1 is None else np.asarray(x1, dtype=np.float64)
-    e = (Q.T @ (x1 - optimum(problem))) ** 2
-    noise = np.mean((((xi - xi.mean(axis=0)) @ Q)) ** 2, axis=0)
-    out = []
-    for t in range(1, T + 1):
-        eta = step_size(rate["eta"], rate.get("schedule", "constant"), t, rate.get("etas"))
-        e = (1 - eta * h) ** 2 * e + eta * eta * noise / M
-        out.append(float(e.sum()))
-    return out
+    """[E‖x_{t+1} − x*‖² for t = 1..T] of sequential mini-batch SGD with batch M, exactly: the quadratic's
+    :meth:`~asyncproof.reference.problems.Quadratic.minibatch_sgd_error` with the steps η_t of ``rate``."""
+    _quadratic(problem)
+    rates = [step_size(rate["eta"], rate.get("schedule", "constant"), t, rate.get("etas")) for t in range(1, T + 1)]
+    return problem.minibatch_sgd_error(M, rates, x1)
 
 
 # --------------------------------------------------------------------------------------

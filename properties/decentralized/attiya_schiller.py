@@ -64,7 +64,6 @@ away from the others whenever the agreement does not erase the difference (ratio
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 
@@ -75,9 +74,9 @@ from ...reference.agreement.cluster_model import Clusters
 from ...reference.agreement.mdaa import cluster_precision, kappa_round
 from ...reference.decentralized.attiya_schiller import (AgreeInput, Averaged, IterationSkip, Perturbed, Recovered)
 from ...reference.decentralized.common import ModelAt, diameters, rate_of
-from ...reference.schedule import replay
 from ..agreement.common import PriorityAdversary, _pattern
 from ..every_algorithm import replay_covers
+from .common import NotThisSchedule, replay_with_seed, t_interval
 from ..guarantees import Case, Guarantee, register
 from ..variants import variant
 
@@ -324,17 +323,6 @@ variant("broken-attiya-schiller-restarts", of=ALGORITHM, mistake="recovers from 
 # --- decentralized-diameter -----------------------------------------------------------------------
 
 
-def replay_with_seed(result, seed: int):
-    """The run's events replayed with another seed (other samples, so other gradient noise): the
-    trace, or a message if the events do not replay (the control flow depended on values)."""
-    sched = dataclasses.replace(result.schedule, seed=seed, digest="")
-    rep = replay(sched)
-    if not rep.reproduced:
-        return None, (f"the schedule does not replay under seed {seed}: {rep.report()} -- the control flow "
-                      f"depends on the values, so the Monte Carlo estimate over seeds is not of this schedule")
-    return rep.trace, None
-
-
 def sigma_of(result) -> float:
     """σ = problem.sigma/√b (see the module docstring)."""
     return float(result.problem.sigma) / math.sqrt(result.params["b"])
@@ -369,23 +357,13 @@ def monte_carlo(result, replays: int = REPLAYS):
     """t -> the Δ^cw(x_t) of the run and of ``replays`` replays under other seeds; or a message."""
     samples = {t: [v] for t, v in diameters(result.trace).items()}
     for j in range(replays):
-        trace, msg = replay_with_seed(result, 1_000_003 * (result.schedule.seed + 1) + j)
-        if msg:
-            return None, msg
+        try:
+            trace = replay_with_seed(result.schedule, 1_000_003 * (result.schedule.seed + 1) + j)
+        except NotThisSchedule as e:
+            return None, str(e)
         for t, v in diameters(trace).items():
             samples.setdefault(t, []).append(v)
     return samples, None
-
-
-def interval(values) -> tuple[float, float, float]:
-    """(mean, lower, upper) of the Student-t interval at :data:`LEVEL`."""
-    from scipy import stats
-    a = np.asarray(values, dtype=np.float64)
-    mean = float(a.mean())
-    if len(a) < 2 or float(a.std()) == 0.0:
-        return mean, mean, mean
-    lo, hi = stats.t.interval(LEVEL, len(a) - 1, loc=mean, scale=stats.sem(a))
-    return mean, float(lo), float(hi)
 
 
 def diameter_report(result, replays: int = REPLAYS):
@@ -401,7 +379,7 @@ def diameter_report(result, replays: int = REPLAYS):
     for t in sorted(samples):
         if len(samples[t]) != replays + 1:
             return rows, f"iteration {t}: {len(samples[t])} of {replays + 1} replays reached it (control flow differs)"
-        mean, lo, hi = interval(samples[t])
+        mean, lo, hi = t_interval(samples[t], LEVEL)
         rows.append((t, mean, lo, hi, bound(t)))
     for t, mean, lo, hi, b in rows:
         if lo > b * (1 + 1e-12):

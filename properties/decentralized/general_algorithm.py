@@ -53,15 +53,14 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import replace
 
 import numpy as np
 from hypothesis import strategies as st
 
 from ...reference.decentralized.common import GradientAt, ModelAt, rate_of
 from ...reference.decentralized.general_algorithm import Averaged, majority
-from ...reference.schedule import replay
 from ..agreement.common import PriorityAdversary
+from .common import replay_with_seed, t_interval
 from ..every_algorithm import replay_covers
 from ..guarantees import Case, Guarantee, register
 from ..variants import variant
@@ -257,16 +256,6 @@ variant("broken-general-ceil-half", of="general-sgd", mistake="waits for ⌈n/2�
 # --- general-nonconvex-split -------------------------------------------------------------------------
 
 
-def replay_with_seed(schedule, seed: int):
-    """The run of ``schedule``'s events with another seed: the General Algorithm's control flow does
-    not depend on the values, so the same events replay and only the gradient noise (the samples
-    keyed by the seed) changes.  Returns the replayed trace."""
-    rep = replay(replace(schedule, seed=seed, digest="", stopped=""))
-    if rep.divergence is not None:
-        raise AssertionError(f"the schedule does not replay with seed {seed}: {rep.report()}")
-    return rep.trace
-
-
 def spread(outputs: dict) -> tuple[float, tuple[int, int]]:
     """max_{i,j} ‖out_i − out_j‖ and the pair."""
     best, pair = 0.0, (0, 0)
@@ -285,7 +274,7 @@ _ESTIMATES: dict = {}     # (algorithm, params, problem, events, seeds) -> estim
 
 def split_estimate(schedule, seeds: int = SEEDS) -> tuple[float, float, float, tuple[int, int]]:
     """(mean, 95% CI low, high, pair): max over pairs of the mean ‖out_i − out_j‖ over seeds 0 .. seeds−1,
-    replaying the schedule's events (normal approximation)."""
+    replaying the schedule's events (Student-t interval)."""
     key = (schedule.algorithm, repr(schedule.params), repr(schedule.problem), tuple(schedule.events), seeds)
     if key not in _ESTIMATES:
         if len(_ESTIMATES) > 256:
@@ -305,9 +294,9 @@ def _estimate(schedule, seeds: int) -> tuple[float, float, float, tuple[int, int
     if not dist:
         return 0.0, 0.0, 0.0, (0, 0)
     pair = max(dist, key=lambda k: float(np.mean(dist[k])))
-    v = np.asarray(dist[pair])
-    half = 1.96 * float(np.std(v, ddof=1)) / math.sqrt(len(v)) if len(v) > 1 else math.inf
-    return float(v.mean()), float(v.mean()) - half, float(v.mean()) + half, pair
+    if len(dist[pair]) < 2:
+        return float(dist[pair][0]), -math.inf, math.inf, pair
+    return (*t_interval(dist[pair]), pair)
 
 
 def _sets_differ(result) -> bool:

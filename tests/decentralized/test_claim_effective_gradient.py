@@ -126,6 +126,15 @@ def test_lemma_fails_without_its_eta_term_where_the_rate_drops():
     assert r.passed and "double-well/random: max 0.0" in r.detail
 
 
+def test_the_eta_term_is_not_needed_without_a_rate_drop():
+    # a weakness the module docstring states: with η_t = 0.03/t the disagreement is of order η_t σ and the noise
+    # term alone covers the left side, so the formula without its 4/η_t² term passes where processes disagree
+    r = check("lemma-on-runs").run("quick", bound=eg.without_eta_term, **only("quadratic", "random"))
+    assert r.passed and "quadratic/random: max 0.00" in r.detail
+    problem, rs = eg.runs(eg.ALGORITHM, "quadratic", "random", eg.SEEDS["quick"])
+    assert any(row.positive for row in eg.lemma_rows(problem, rs)[0])
+
+
 def test_broken_run_is_not_refuted_when_handed_the_correct_lemma():
     right = {"the slide's formula": eg.Mistake("bound", eg.lemma_bound, "double-well", "random"),
              "the run's own rate": eg.Mistake("eta_of", eg.eta_of_run, "quadratic", "round-robin")}

@@ -14,6 +14,8 @@ module                                           claim id                       
 ``agreement/coordinatewise_diameter``            ``coordinatewise-diameter``        000, "Main Correctness Claims"
 ``decentralized/diameter_recurrence``           ``diameter-recurrence``            000, "Main Correctness Claims",
                                                                                     "Correctness Proof"
+``decentralized/effective_gradient``           ``effective-gradient``             000, "Main Correctness Claims"
+                                                                                    (the effective gradient)
 ``decentralized/external_convergence``         ``external-convergence``           000, "Strongly Convex Q ⇒
                                                                                     'External' Convergence"
 ``parameter_server/asgrad_theorem1``             ``asgrad-theorem1``                001, "Theorem 1"

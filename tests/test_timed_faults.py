@@ -48,11 +48,19 @@ def test_a_fault_due_while_nothing_else_can_happen_jumps_the_clock():
     ("explode@1:p1", "must read crash@TIME:pN or recover@TIME:pN"),
     ("crash@1:q1", "must read crash@TIME:pN or recover@TIME:pN"),
 ])
-def test_bad_fault_plans_are_one_line_errors(spec, says):
+def test_bad_fault_plans_are_one_line_errors(spec, says, capsys):
+    from asyncproof.cli import main
     with pytest.raises(InputError, match=says):
         make_adversary(f"timed:model=fixed,s=1,faults={spec}")
     with pytest.raises(InputError, match="a planned fault must be"):
         check_faults([(1.0, "crash")])
-    out = subprocess.run([sys.executable, "-m", "asyncproof", "run", "sgd", "--adversary", f"timed:model=fixed,s=1,faults={spec}"],
-                         capture_output=True, text=True)
-    assert out.returncode == 2 and says in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert main(["run", "sgd", "--adversary", f"timed:model=fixed,s=1,faults={spec}"]) == 2
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1
+
+
+def test_the_command_line_refuses_a_bad_plan_before_any_work():
+    out = subprocess.run([sys.executable, "-m", "asyncproof", "run", "sgd", "--adversary",
+                          "timed:model=fixed,s=1,faults=crash@x:p1"], capture_output=True, text=True)
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [
+        "asyncproof run: error: planned fault ['x', 'crash', 1]: the time 'x' is not a number"]

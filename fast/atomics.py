@@ -36,9 +36,17 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 
-def _ptr(context, builder, arrty, arr, idx):
-    ary = context.make_array(arrty)(context, builder, arr)
-    return cgutils.get_item_pointer(context, builder, arrty, ary, [idx], wraparound=False)
+def _element(context, builder, sig, args):
+    """A pointer to ``a[i]``, the intrinsic's first two arguments (the index cast to intp)."""
+    arrty = sig.args[0]
+    ary = context.make_array(arrty)(context, builder, args[0])
+    i = context.cast(builder, args[1], sig.args[1], types.intp)
+    return cgutils.get_item_pointer(context, builder, arrty, ary, [i], wraparound=False)
+
+
+def _value(context, builder, sig, args, k: int, dtype):
+    """The intrinsic's k-th argument as ``dtype``."""
+    return context.cast(builder, args[k], sig.args[k], dtype)
 
 
 def _check(arr, dtype):
@@ -58,10 +66,8 @@ def _fetch_add(op: str, dtype, name: str):
             return None
 
         def codegen(context, builder, sig, args):
-            a, i, v = args
-            i = context.cast(builder, i, sig.args[1], types.intp)
-            v = context.cast(builder, v, sig.args[2], dtype)
-            return builder.atomic_rmw(op, _ptr(context, builder, sig.args[0], a, i), v, "seq_cst")
+            return builder.atomic_rmw(op, _element(context, builder, sig, args),
+                                      _value(context, builder, sig, args, 2, dtype), "seq_cst")
         return dtype(arr, idx, dtype), codegen
     return _named(fetch_add, name, "``old = a[i]; a[i] = old + v`` as one atomic step (seq_cst); returns ``old``.")
 
@@ -77,11 +83,8 @@ def cas_i64(typingctx, arr, idx, expected, new):
         return None
 
     def codegen(context, builder, sig, args):
-        a, i, e, n = args
-        i = context.cast(builder, i, sig.args[1], types.intp)
-        e = context.cast(builder, e, sig.args[2], types.int64)
-        n = context.cast(builder, n, sig.args[3], types.int64)
-        pair = builder.cmpxchg(_ptr(context, builder, sig.args[0], a, i), e, n, "seq_cst", "seq_cst")
+        pair = builder.cmpxchg(_element(context, builder, sig, args), _value(context, builder, sig, args, 2, types.int64),
+                               _value(context, builder, sig, args, 3, types.int64), "seq_cst", "seq_cst")
         return builder.extract_value(pair, 1)
     return types.boolean(arr, idx, types.int64, types.int64), codegen
 
@@ -98,9 +101,7 @@ def _load(dtype, llty, ordering: str, name: str, doc: str):
             return None
 
         def codegen(context, builder, sig, args):
-            a, i = args
-            i = context.cast(builder, i, sig.args[1], types.intp)
-            return _atomic_load(builder, _ptr(context, builder, sig.args[0], a, i), llty, ordering)
+            return _atomic_load(builder, _element(context, builder, sig, args), llty, ordering)
         return dtype(arr, idx), codegen
     return _named(load, name, doc)
 
@@ -112,10 +113,8 @@ def _store(dtype, ordering: str, name: str, doc: str):
             return None
 
         def codegen(context, builder, sig, args):
-            a, i, v = args
-            i = context.cast(builder, i, sig.args[1], types.intp)
-            v = context.cast(builder, v, sig.args[2], dtype)
-            builder.store_atomic(v, _ptr(context, builder, sig.args[0], a, i), ordering, 8)
+            builder.store_atomic(_value(context, builder, sig, args, 2, dtype), _element(context, builder, sig, args),
+                                 ordering, 8)
             return context.get_dummy_value()
         return types.none(arr, idx, dtype), codegen
     return _named(store, name, doc)
@@ -137,13 +136,11 @@ def prefetch(typingctx, arr, idx):
         return None
 
     def codegen(context, builder, sig, args):
-        a, i = args
-        i = context.cast(builder, i, sig.args[1], types.intp)
         byte = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [byte, i32, i32, i32]),
                                             "llvm.prefetch.p0i8")
-        builder.call(fn, [builder.bitcast(_ptr(context, builder, sig.args[0], a, i), byte), ir.Constant(i32, 0),
+        builder.call(fn, [builder.bitcast(_element(context, builder, sig, args), byte), ir.Constant(i32, 0),
                           ir.Constant(i32, 3), ir.Constant(i32, 1)])
         return context.get_dummy_value()
     return types.none(arr, idx), codegen

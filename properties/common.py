@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 
@@ -28,3 +30,24 @@ def bit_difference(a, b, what_a: str, what_b: str) -> str | None:
 def nonbenign(result) -> bool:
     """The adversary made a non-default choice where it had one."""
     return any(c != 0 for c, k in zip(result.trace.choices, result.trace.enabled_counts) if k > 1)
+
+
+def deliveries(trace, tag: str) -> list[tuple[int, int, int, int]]:
+    """(step, src, dst, k) of every delivery of a message tagged ``tag`` followed by a number k (its round
+    or iteration: ``"round "``, ``"model "``, ``"t="``), in step order, read from the schedule's own
+    event names (what really reached whom, not what the processes say they heard)."""
+    pattern = re.compile(rf"deliver #\d+ p(\d+)->p(\d+) {re.escape(tag)}(\d+)")
+    out = []
+    for step, e in enumerate(trace.events):
+        m = pattern.fullmatch(e)
+        if m:
+            out.append((step, int(m.group(1)), int(m.group(2)), int(m.group(3))))
+    return out
+
+
+def first_deliveries(trace, tag: str) -> dict[tuple[int, int, int], int]:
+    """(src, dst, k) -> the first step at which a message tagged ``tag`` k from src reached dst."""
+    out: dict[tuple[int, int, int], int] = {}
+    for step, src, dst, k in deliveries(trace, tag):
+        out.setdefault((src, dst, k), step)
+    return out

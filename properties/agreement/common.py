@@ -30,6 +30,7 @@ from ...reference.agreement.cluster_model import STREAM_INPUTS, Clusters, agreem
 from ...reference.agreement.mdaa import Aggregated
 from ...reference.engine import Model
 from ...reference.rng import generator
+from ..common import first_deliveries
 from ..every_algorithm import replay_covers
 from ..guarantees import Case, Guarantee, register
 
@@ -341,12 +342,7 @@ def skipped_any(result) -> bool:
 
 def deliveries_of(trace) -> dict[tuple[int, int, int], int]:
     """(src, dst, round) -> the first step at which a round message from src was delivered to dst."""
-    out = {}
-    for i, e in enumerate(trace.events):
-        m = re.fullmatch(r"deliver #\d+ p(\d+)->p(\d+) round (\d+)", e)
-        if m:
-            out.setdefault((int(m.group(1)), int(m.group(2)), int(m.group(3))), i)
-    return out
+    return first_deliveries(trace, "round ")
 
 
 def rounding_slack(scale: float) -> float:

@@ -76,8 +76,9 @@ from ...reference.decentralized.attiya_schiller import (AgreeInput, Averaged, It
 from ...reference.decentralized.common import ModelAt, diameters, rate_of
 from ..agreement.common import PriorityAdversary, _pattern
 from ..every_algorithm import replay_covers
-from .common import NotThisSchedule, replay_with_seed, t_interval
-from ..guarantees import Case, Guarantee, register
+from ..common import first_deliveries
+from .common import NotThisSchedule, pid_order_mean, register_for, replay_with_seed, t_interval
+from ..guarantees import Case, Guarantee
 from ..variants import variant
 
 ALGORITHM = "attiya-schiller-sgd"
@@ -128,10 +129,8 @@ def draw_case(data, algorithm: str, faults: str = "recovery", min_T: int = 3) ->
     return Case(algorithm, problem, params, seed, model=_pattern(data, clusters, faults))
 
 
-def register_guarantee(name, statement, source, check, hard, hard_case, broken, draw=draw_case) -> Guarantee:
-    return register(Guarantee(name=name, statement=statement, source=source, algorithms=(ALGORITHM,), draw=draw,
-                              check=check, hard=hard, hard_case=hard_case, broken=broken,
-                              adversary=PriorityAdversary))
+def register_guarantee(draw=draw_case, **fields) -> Guarantee:
+    return register_for(ALGORITHM, adversary=PriorityAdversary, draw=draw, **fields)
 
 
 # --- what the runs recorded -----------------------------------------------------------------------
@@ -145,28 +144,11 @@ def sent_models(trace) -> dict[tuple[int, int], np.ndarray]:
     return out
 
 
-def pid_order_mean(ys) -> np.ndarray:
-    acc = np.array(ys[0], dtype=np.float64)
-    for y in ys[1:]:
-        acc = acc + y
-    return acc / len(ys)
-
-
-def _delivered(trace) -> dict[tuple[int, int, int], int]:
-    """(src, dst, t) -> the first step at which a model of round t from src reached dst."""
-    out = {}
-    for i, e in enumerate(trace.events):
-        m = re.fullmatch(r"deliver #\d+ p(\d+)->p(\d+) model (\d+)", e)
-        if m:
-            out.setdefault((int(m.group(1)), int(m.group(2)), int(m.group(3))), i)
-    return out
-
-
 def check_averages(result) -> str | None:
     """Every average of round t (step 4, or 6) is over round-t models that reached the process before,
     whose senders represent a majority of processes, and equals their pid-order mean."""
     trace, clusters = result.trace, Clusters.parse(result.params["clusters"])
-    sent, got = sent_models(trace), _delivered(trace)
+    sent, got = sent_models(trace), first_deliveries(trace, "model ")
     for step, pid, _, a in trace.stepwise(Averaged):
         for s in a.senders:
             if (s, a.t) not in sent:
@@ -233,7 +215,7 @@ register_guarantee(
     check=check_skip,
     hard=_skipped,
     hard_case="a process skipped to a later round",
-    broken={ALGORITHM: "broken-attiya-schiller-skip-keeps-model"},
+    broken="broken-attiya-schiller-skip-keeps-model",
 )
 
 variant("broken-attiya-schiller-skip-keeps-model", of=ALGORITHM,
@@ -313,7 +295,7 @@ register_guarantee(
     check=check_recovery,
     hard=_recovered_mid_run,
     hard_case="a process crashed after a durable step past iteration 1, recovered and finished",
-    broken={ALGORITHM: "broken-attiya-schiller-restarts"},
+    broken="broken-attiya-schiller-restarts",
 )
 
 variant("broken-attiya-schiller-restarts", of=ALGORITHM, mistake="recovers from scratch, ignoring its checkpoint",
@@ -415,7 +397,7 @@ register_guarantee(
     check=check_diameter,
     hard=_inputs_differ,
     hard_case="the MDAA inputs of a round differed (processes averaged different models)",
-    broken={ALGORITHM: "broken-attiya-schiller-divides-by-n"},
+    broken="broken-attiya-schiller-divides-by-n",
     draw=_draw_diameter,
 )
 

@@ -21,6 +21,7 @@ from dataclasses import replace
 import numpy as np
 
 from ...reference.schedule import replay
+from ..guarantees import Guarantee, register
 
 #: the confidence level of the intervals
 LEVEL = 0.95
@@ -28,6 +29,12 @@ LEVEL = 0.95
 
 class NotThisSchedule(AssertionError):
     """The events of a schedule did not replay under another seed: its control flow depends on values."""
+
+
+def register_for(algorithm: str, *, broken: str, adversary=None, **fields) -> Guarantee:
+    """Register a guarantee of ``algorithm`` alone, with ``broken``, the variant of it that it must catch
+    (``fields``: the rest of :class:`~asyncproof.properties.guarantees.Guarantee`'s)."""
+    return register(Guarantee(algorithms=(algorithm,), broken={algorithm: broken}, adversary=adversary, **fields))
 
 
 def replay_with_seed(schedule, seed: int):
@@ -39,6 +46,15 @@ def replay_with_seed(schedule, seed: int):
         raise NotThisSchedule(f"the schedule does not replay under seed {seed}: {rep.report()} -- the control "
                               f"flow depends on the values, so an estimate over seeds is not of this schedule")
     return rep.trace
+
+
+def pid_order_mean(vectors) -> np.ndarray:
+    """The average the algorithms owe, restated: the vectors (given in sender-pid order) summed left to
+    right, then divided by their number, the same bits whatever order they arrived in."""
+    acc = np.array(vectors[0], dtype=np.float64)
+    for v in vectors[1:]:
+        acc = acc + v
+    return acc / len(vectors)
 
 
 def t_interval(values, level: float = LEVEL) -> tuple[float, float, float]:

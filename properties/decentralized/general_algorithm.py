@@ -52,7 +52,6 @@ cross links are held back until nothing else can happen, priorities, crash plans
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 from hypothesis import strategies as st
@@ -60,9 +59,10 @@ from hypothesis import strategies as st
 from ...reference.decentralized.common import GradientAt, ModelAt, rate_of
 from ...reference.decentralized.general_algorithm import Averaged, majority
 from ..agreement.common import PriorityAdversary
-from .common import replay_with_seed, t_interval
+from ..common import deliveries
+from .common import pid_order_mean, register_for, replay_with_seed, t_interval
 from ..every_algorithm import replay_covers
-from ..guarantees import Case, Guarantee, register
+from ..guarantees import Case, Guarantee
 from ..variants import variant
 
 SOURCE = "seed 000, 'General Algorithm'"
@@ -73,7 +73,6 @@ DELTA = 0.3
 SEEDS = 24
 #: the seeds of a first look: enough to clear most runs whose processes merely saw different sets
 FIRST = 8
-_DELIVER = re.compile(r"deliver #\d+ p(\d+)->p(\d+) t=(\d+)")
 
 
 # --- cases ----------------------------------------------------------------------------------------
@@ -110,16 +109,6 @@ def averages(result) -> list[tuple[int, int, Averaged]]:
     return [(s, p, a) for s, p, _, a in result.trace.stepwise(Averaged)]
 
 
-def deliveries(result) -> list[tuple[int, int, int, int]]:
-    """(step, src, dst, t) of every delivered model message."""
-    out = []
-    for k, e in enumerate(result.trace.events):
-        m = _DELIVER.fullmatch(e)
-        if m:
-            out.append((k, int(m.group(1)), int(m.group(2)), int(m.group(3))))
-    return out
-
-
 def sent_models(result) -> dict[tuple[int, int], np.ndarray]:
     """(pid, t) -> the model sent at step 3, recomputed: x_t − η_t g_t from the ``model`` and
     ``gradient`` records."""
@@ -134,11 +123,8 @@ def waited_for(result) -> int:
     return M if M is not None else majority(result.params["n"])
 
 
-def _register(name: str, statement: str, source: str, draw, check, hard, hard_case: str, broken: str,
-              adversary=PriorityAdversary) -> Guarantee:
-    return register(Guarantee(name=name, statement=statement, source=source, algorithms=("general-sgd",),
-                              draw=draw, check=check, hard=hard, hard_case=hard_case,
-                              broken={"general-sgd": broken}, adversary=adversary))
+def _register(adversary=PriorityAdversary, **fields) -> Guarantee:
+    return register_for("general-sgd", adversary=adversary, **fields)
 
 
 # --- general-average --------------------------------------------------------------------------------
@@ -147,7 +133,7 @@ def _register(name: str, statement: str, source: str, draw, check, hard, hard_ca
 def check_average(result) -> str | None:
     n, M = result.params["n"], waited_for(result)
     sent = sent_models(result)
-    got = deliveries(result)
+    got = deliveries(result.trace, "t=")
     nxt = {(p, m.t): np.asarray(m.x) for _, p, _, m in result.trace.stepwise(ModelAt)}
     done: dict[int, int] = {}
     for s, i, a in averages(result):
@@ -160,10 +146,7 @@ def check_average(result) -> str | None:
                     f"iteration-{a.t} models delivered to it by then came from {delivered}")
         if len(a.senders) < M:
             return f"p{i} averaged iteration {a.t} over {len(a.senders)} senders {list(a.senders)}: fewer than M = {M}"
-        want = sent[(a.senders[0], a.t)].copy()
-        for p in a.senders[1:]:
-            want = want + sent[(p, a.t)]
-        want = want / len(a.senders)
+        want = pid_order_mean([sent[(p, a.t)] for p in a.senders])
         if not np.array_equal(np.asarray(a.x), want):
             dev = float(np.max(np.abs(np.asarray(a.x) - want)))
             return (f"p{i}'s x_{a.t + 1} = {np.asarray(a.x).tolist()} is not the pid-order average "
@@ -180,7 +163,7 @@ def _off_iteration(result) -> bool:
     at: dict[int, list[tuple[int, int]]] = {}
     for s, p, a in averages(result):
         at.setdefault(p, []).append((s, a.t))
-    for k, _, dst, t in deliveries(result):
+    for k, _, dst, t in deliveries(result.trace, "t="):
         mine = at.get(dst, [])
         current = 1 + sum(1 for s, _ in mine if s < k)
         if t != current and any(s > k for s, _ in mine):

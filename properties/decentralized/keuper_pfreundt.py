@@ -39,7 +39,8 @@ from ...reference.decentralized.common import GradientAt, ModelAt
 from ...reference.decentralized.keuper_pfreundt import Update
 from ..common import bit_difference, final_output, nonbenign
 from ..every_algorithm import replay_covers
-from ..guarantees import Case, Guarantee, register
+from ..guarantees import Case
+from .common import register_for
 from ..kernels import SPLIT_STREAM, documented_generator
 from ..strategies import problems, seeds, step_sizes
 from ..variants import variant
@@ -147,18 +148,18 @@ def _rejected_and_accepted(result) -> bool:
     return seen == {True, False}
 
 
-register(Guarantee(
+register_for(
+    ASGD,
     name="asgd-parzen-window",
     statement="an external state contributes to an update only when the local step w − εΔ moves toward it "
               "(δ restated from the recorded w_t, Δ and buffers)",
     source=SOURCE + ", the Parzen window (Figure 4, II)",
-    algorithms=(ASGD,),
     draw=draw_case,
     check=check_parzen_window,
     hard=_rejected_and_accepted,
     hard_case="a state rejected by the window and one accepted in the same run",
-    broken={ASGD: "broken-asgd-window-reversed"},
-))
+    broken="broken-asgd-window-reversed",
+)
 
 
 def _window_reversed(w, local, wj):
@@ -217,18 +218,18 @@ def _partial_average(result) -> bool:
     return any(0 < u.count < len(u.buffers) for u in result.trace.records(Update))
 
 
-register(Guarantee(
+register_for(
+    ASGD,
     name="asgd-update",
     statement="every update is w_t − ε(w_t − (Σ accepted + w_t)/(|N| + 1) + Δ), |N| the filled slots the window "
               "accepts, from the recorded w_t, Δ and buffers; every buffer holds its sender's state, in slot j mod N",
     source=SOURCE + " (the generalisation of equation (2))",
-    algorithms=(ASGD,),
     draw=draw_case,
     check=check_update,
     hard=_partial_average,
     hard_case="an update that used an external state while another slot was empty or rejected (0 < |N| < N)",
-    broken={ASGD: "broken-asgd-divides-by-slots"},
-))
+    broken="broken-asgd-divides-by-slots",
+)
 
 
 def _divide_by_slots(w, delta, buffers, accepted):
@@ -282,18 +283,18 @@ def check_recipients(result) -> str | None:
     return None
 
 
-register(Guarantee(
+register_for(
+    ASGD,
     name="asgd-recipients",
     statement="every state w_(t+1)^i is sent to k distinct recipients other than i, the draw keyed by "
               "(seed, i, t), whatever the schedule",
     source=SOURCE + ", line 9 ('send w_(t+1)^i to random node ≠ i')",
-    algorithms=(ASGD,),
     draw=draw_case,
     check=check_recipients,
     hard=lambda r: r.params["k"] < r.params["n"] - 1 and nonbenign(r),
     hard_case="k < n − 1 (a real choice of recipients) under a non-benign schedule",
-    broken={ASGD: "broken-asgd-recipients-any-node"},
-))
+    broken="broken-asgd-recipients-any-node",
+)
 
 
 def _recipients_any_node(seed, i, t, n, k):
@@ -354,18 +355,18 @@ def _empty_buffer_would_pass(result) -> bool:
                                      for u in result.trace.records(Update))
 
 
-register(Guarantee(
+register_for(
+    ASGD,
     name="asgd-silent",
     statement="with k = 0 (silent, Figure 14) each node's final w equals its own mini-batch SGD on its shard and "
               "keyed draws, bit for bit, whatever the schedule",
     source=SOURCE + ", Figure 14 ('with and without asynchronous communication (silent)')",
-    algorithms=(ASGD,),
     draw=lambda data, alg: draw_case(data, alg, k=0),
     check=check_silent,
     hard=_empty_buffer_would_pass,
     hard_case="a non-benign schedule in which a local step moved toward the origin (where an empty buffer sits)",
-    broken={ASGD: "broken-asgd-zero-buffer-counts"},
-))
+    broken="broken-asgd-zero-buffer-counts",
+)
 
 variant("broken-asgd-zero-buffer-counts", of=ASGD, mistake="λ dropped: an empty (zero) buffer counts as a state",
         replace={"nonempty": lambda w: True})
